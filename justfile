@@ -1,0 +1,149 @@
+# Async Rust in FastAPI: every task a reader or CI runs. `just` alone lists them.
+# Recipes call `setup` themselves, so nothing has to be installed by hand first.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+venv := justfile_directory() / ".venv"
+bin := venv / "bin"
+# The newest stage in steps/, as two digits ("01" while only step 01 exists).
+latest := `ls -d steps/step-[0-9][0-9]-* | tail -n 1 | sed -E 's#^steps/step-([0-9]+)-.*#\1#'`
+host := env("HOST", "127.0.0.1")
+port := env("PORT", "8000")
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Create .venv with the Python tools and install mdbook 0.5 when missing (safe to rerun)
+[group('setup')]
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -x "{{ bin }}/python" ]; then
+        python3 -m venv "{{ venv }}"
+    fi
+    # Reinstall only when the dependency list changed since the last install.
+    stamp="{{ venv }}/.installed-from-pyproject"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        # `--group` (PEP 735 dependency groups) needs pip >= 25.1.
+        "{{ bin }}/python" -m pip install --quiet --upgrade "pip>=25.1"
+        "{{ bin }}/python" -m pip install --quiet --group dev
+        touch "$stamp"
+    fi
+    if ! mdbook --version 2>/dev/null | grep -q '^mdbook v0\.5\.'; then
+        echo "Installing mdbook 0.5 with cargo (a few minutes, once)..."
+        cargo install --locked mdbook --version '^0.5'
+    fi
+
+# Build stage STEP (release) and install it into .venv as `fastapi_async`
+[group('steps')]
+step STEP: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    dir="$(just _stage-dir {{ STEP }})"
+    echo "Building $dir into {{ venv }}"
+    VIRTUAL_ENV="{{ venv }}" "{{ bin }}/maturin" develop --release --quiet \
+        --manifest-path "$dir/Cargo.toml"
+
+# Step 01: one Tokio future awaited from asyncio
+[group('steps')]
+step-01: (step "01")
+
+# Step 02: concurrency
+[group('steps')]
+step-02: (step "02")
+
+# Step 03: shared state (counter)
+[group('steps')]
+step-03: (step "03")
+
+# Step 04: timeouts and cancellation
+[group('steps')]
+step-04: (step "04")
+
+# Step 05: bounded concurrency (semaphore)
+[group('steps')]
+step-05: (step "05")
+
+# Step 06: retry with backoff over real HTTP
+[group('steps')]
+step-06: (step "06")
+
+# Step 07: the complete extension and its FastAPI app
+[group('steps')]
+step-07: (step "07")
+
+# Build stage STEP and run the tests of steps 01..STEP against it, then check its stub
+[group('test')]
+test-step STEP=latest: (step STEP)
+    #!/usr/bin/env bash
+    set -euo pipefail
+    stage="$(printf '%02d' "$((10#{{ STEP }}))")"
+    dirs=()
+    for n in $(seq 1 "$((10#$stage))"); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
+    echo "== stage $stage: pytest ${dirs[*]}"
+    "{{ bin }}/python" -m pytest --stage "$stage" "${dirs[@]}"
+    echo "== stage $stage: the .pyi stub matches the built module (stubtest)"
+    "{{ bin }}/python" -m mypy.stubtest fastapi_async --allowlist tests/stubtest-allowlist.txt
+    echo "== stage $stage: app.py and the tests type-check against the stub (mypy --strict)"
+    "{{ bin }}/python" -m mypy "$(just _stage-dir "$stage")/app.py" tools "${dirs[@]}"
+
+# Lint and format checks: cargo fmt, clippy (warnings are errors), ruff, cargo test
+[group('test')]
+lint: setup
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo test --workspace --quiet
+    "{{ bin }}/ruff" check .
+    "{{ bin }}/ruff" format --check .
+
+# Everything CI runs: lints, every stage's tests, and a warning-free book build
+[group('test')]
+test: lint
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for dir in steps/step-[0-9][0-9]-*; do
+        stage="$(basename "$dir" | cut -d- -f2)"
+        just test-step "$stage"
+    done
+    just book-build
+
+# Build the book into book/build, failing on any warning or empty listing
+[group('book')]
+book-build: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    "{{ bin }}/python" tools/check_book_includes.py book/src
+    log="$(mktemp)"
+    mdbook build book 2>&1 | tee "$log"
+    if grep -E '\b(WARN|ERROR)\b' "$log"; then
+        echo "mdbook printed warnings (above); the book must build cleanly" >&2
+        exit 1
+    fi
+
+# Serve the book at http://localhost:3000, rebuilt on every change
+[group('book')]
+book: setup
+    mdbook serve book --hostname {{ host }} --port 3000
+
+# Serve stage STEP's app with uvicorn (default: the newest stage) at http://HOST:PORT
+[group('app')]
+app STEP=latest: (step STEP)
+    #!/usr/bin/env bash
+    set -euo pipefail
+    dir="$(just _stage-dir {{ STEP }})"
+    echo "Serving $dir/app.py at http://{{ host }}:{{ port }} (docs: /docs)"
+    exec "{{ bin }}/uvicorn" app:app --app-dir "$dir" --host {{ host }} --port {{ port }}
+
+# The folder of stage STEP ("4" or "04"), or an error naming the stages that exist
+[private]
+_stage-dir STEP:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    stage="$(printf '%02d' "$((10#{{ STEP }}))")"
+    dirs=(steps/step-"$stage"-*)
+    if [ ! -d "${dirs[0]}" ]; then
+        echo "Stage $stage is not written yet; the stages so far: $(ls steps | tr '\n' ' ')" >&2
+        exit 1
+    fi
+    echo "${dirs[0]}"

@@ -1,0 +1,77 @@
+"""Shared fixtures: which stage is under test, its FastAPI app, and an HTTP client for it.
+
+Every stage builds the same module, ``fastapi_async``, and each stage must still pass the
+tests of the steps before it. ``just test-step 04`` builds stage 04 and runs
+``tests/step_01`` … ``tests/step_04`` with ``--stage 04``; the app tests then load
+``steps/step-04-*/app.py``, so step 01's endpoint tests run against stage 04's app.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stage",
+        default=os.environ.get("FASTAPI_ASYNC_STAGE"),
+        help="two-digit stage whose build is installed (default: $FASTAPI_ASYNC_STAGE, "
+        "else the latest step)",
+    )
+
+
+def stage_dir(stage: str | None) -> Path:
+    """The folder of stage ``NN`` (``steps/step-NN-*``), or of the latest step."""
+    candidates = sorted(STEPS_DIR.glob(f"step-{stage}-*" if stage else "step-*"))
+    if not candidates:
+        raise pytest.UsageError(f"no folder steps/step-{stage}-* for --stage {stage}")
+    return candidates[-1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run against a build of another stage: the results would mislead."""
+    stage = stage_dir(config.getoption("--stage")).name.split("-")[1]
+    import fastapi_async
+
+    expected = f"step {stage}:"
+    if expected not in (fastapi_async.__doc__ or ""):
+        raise pytest.UsageError(
+            f"the installed fastapi_async is not stage {stage} "
+            f"(its docstring: {fastapi_async.__doc__!r}); run `just step-{stage}` first"
+        )
+
+
+def load_app_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"{path.parent.name}_app", path)
+    assert spec is not None, path
+    assert spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def app(pytestconfig: pytest.Config) -> FastAPI:
+    """The FastAPI app of the stage under test."""
+    module = load_app_module(stage_dir(pytestconfig.getoption("--stage")) / "app.py")
+    application = module.app
+    assert isinstance(application, FastAPI)
+    return application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that calls the app in-process, through ASGI, with no server."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
