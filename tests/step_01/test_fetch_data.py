@@ -13,11 +13,15 @@ async def test_returns_the_data_for_the_id() -> None:
     assert await fastapi_async.fetch_data_async(-7, delay_ms=0) == "Data for ID -7"
 
 
+# ANCHOR: future
 async def test_returns_an_asyncio_future_bound_to_the_running_loop() -> None:
     future = fastapi_async.fetch_data_async(1, delay_ms=0)
     assert isinstance(future, asyncio.Future)
     assert future.get_loop() is asyncio.get_running_loop()
     assert await future == "Data for ID 1"
+
+
+# ANCHOR_END: future
 
 
 async def test_waits_at_least_the_requested_delay() -> None:
