@@ -108,6 +108,16 @@ test: lint
     done
     just book-build
 
+# Build the newest stage and run the benchmark scripts in bench/ (never part of `just test`)
+[group('bench')]
+bench: (step latest)
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for script in bench/*.py; do
+        echo "== $script"
+        "{{ bin }}/python" "$script"
+    done
+
 # Build the book into book/build, failing on any warning or empty listing
 [group('book')]
 book-build: setup
