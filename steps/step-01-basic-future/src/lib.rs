@@ -1,8 +1,9 @@
 //! Step 01: one Rust future, awaited from Python.
 //!
 //! `fetch_data_async` shows the whole bridge in its smallest form. Python calls a Rust
-//! function; the function checks its input, hands a Tokio future to
-//! `pyo3_async_runtimes::tokio::future_into_py`, and returns an `asyncio.Future` at once.
+//! function; the function checks its input, hands a Tokio future to `future_into_py`
+//! (pyo3-async-runtimes' bridge, made safe at interpreter exit in `runtime.rs`), and
+//! returns an `asyncio.Future` at once.
 //! The Tokio runtime (started on first use, on its own threads) runs the future; when it
 //! finishes, its result is set on the `asyncio.Future` from the event loop's thread, and the
 //! `await` in Python resumes. No Python thread waits, and the GIL is not held while Tokio
@@ -12,6 +13,8 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+mod runtime;
 
 // ANCHOR: limits
 /// The longest delay `fetch_data_async` accepts, in milliseconds (one minute).
@@ -45,7 +48,7 @@ fn fetch_data_async(py: Python<'_>, id: i64, delay_ms: i64) -> PyResult<Bound<'_
     let delay = delay_from_ms(delay_ms)?;
     // The async block owns everything it uses (`id`, `delay`): it runs later, on a Tokio
     // thread, after this function has returned, so it may not borrow from this frame.
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    runtime::future_into_py(py, async move {
         // A zero-length Tokio sleep still waits for the timer's next tick (about 1 ms).
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -65,6 +68,11 @@ mod fastapi_async {
     /// The largest `delay_ms` that `fetch_data_async` accepts.
     #[pymodule_export]
     const MAX_DELAY_MS: i64 = super::MAX_DELAY_MS;
+
+    #[pymodule_init]
+    fn init(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        super::runtime::close_bridge_at_exit(py)
+    }
 }
 // ANCHOR_END: module
 

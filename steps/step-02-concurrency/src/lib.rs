@@ -12,6 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 mod concurrency;
+mod runtime;
 
 // ANCHOR: limits
 /// The longest delay `fetch_data_async` accepts, in milliseconds (one minute).
@@ -45,7 +46,7 @@ fn fetch_data_async(py: Python<'_>, id: i64, delay_ms: i64) -> PyResult<Bound<'_
     let delay = delay_from_ms(delay_ms)?;
     // The async block owns everything it uses (`id`, `delay`): it runs later, on a Tokio
     // thread, after this function has returned, so it may not borrow from this frame.
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    runtime::future_into_py(py, async move {
         // A zero-length Tokio sleep still waits for the timer's next tick (about 1 ms).
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -82,6 +83,11 @@ mod fastapi_async {
     /// The largest `latency_ms` that `aggregate_async` accepts.
     #[pymodule_export]
     const MAX_LATENCY_MS: i64 = super::concurrency::MAX_LATENCY_MS;
+
+    #[pymodule_init]
+    fn init(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        super::runtime::close_bridge_at_exit(py)
+    }
 }
 // ANCHOR_END: module
 

@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
+use crate::runtime::future_into_py;
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::tokio::future_into_py;
 use tokio::sync::Mutex;
 
 // ANCHOR: class

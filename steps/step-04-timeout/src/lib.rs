@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 mod concurrency;
 mod counter;
 mod progress;
+mod runtime;
 mod tasks;
 mod timeout;
 
@@ -50,7 +51,7 @@ fn fetch_data_async(py: Python<'_>, id: i64, delay_ms: i64) -> PyResult<Bound<'_
     let delay = delay_from_ms(delay_ms)?;
     // The async block owns everything it uses (`id`, `delay`): it runs later, on a Tokio
     // thread, after this function has returned, so it may not borrow from this frame.
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    runtime::future_into_py(py, async move {
         // A zero-length Tokio sleep still waits for the timer's next tick (about 1 ms).
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -112,6 +113,11 @@ mod fastapi_async {
     /// The longest `endpoint` (in characters) that `api_call_with_timeout` accepts.
     #[pymodule_export]
     const MAX_ENDPOINT_LEN: usize = super::timeout::MAX_ENDPOINT_LEN;
+
+    #[pymodule_init]
+    fn init(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        super::runtime::close_bridge_at_exit(py)
+    }
 }
 // ANCHOR_END: module
 

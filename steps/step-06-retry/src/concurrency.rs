@@ -79,7 +79,7 @@ pub fn process_batch_async<'py>(
     // One crossing: the whole list is checked and copied here, while Python called us.
     let items = strings_from_list(items, "items", MAX_BATCH_ITEMS)?;
     // One future for the whole batch. The loop runs on a Tokio worker, without the GIL.
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(uppercase_all(items)) })
+    crate::runtime::future_into_py(py, async move { Ok(uppercase_all(items)) })
 }
 
 /// Unicode full upper-casing, as Python's `str.upper`: "ß" becomes "SS", "ﬁ" becomes "FI".
@@ -99,7 +99,7 @@ pub fn process_batch_spawn_per_item_async<'py>(
     items: &Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let items = strings_from_list(items, "items", MAX_BATCH_ITEMS)?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    crate::runtime::future_into_py(py, async move {
         let handles: Vec<_> = items
             .into_iter()
             .map(|item| tokio::spawn(async move { item.to_uppercase() }))
@@ -125,7 +125,7 @@ pub fn aggregate_async<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let latency = latency_from_ms(latency_ms)?;
     let sources = strings_from_list(sources, "sources", MAX_AGGREGATE_SOURCES)?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    crate::runtime::future_into_py(py, async move {
         let fetched = fetch_all(sources, latency).await.map_err(task_failed)?;
         Ok(Aggregated(fetched))
     })

@@ -17,6 +17,7 @@ mod concurrency;
 mod counter;
 mod progress;
 mod retry;
+mod runtime;
 mod semaphore;
 mod tasks;
 mod timeout;
@@ -53,7 +54,7 @@ fn fetch_data_async(py: Python<'_>, id: i64, delay_ms: i64) -> PyResult<Bound<'_
     let delay = delay_from_ms(delay_ms)?;
     // The async block owns everything it uses (`id`, `delay`): it runs later, on a Tokio
     // thread, after this function has returned, so it may not borrow from this frame.
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    runtime::future_into_py(py, async move {
         // A zero-length Tokio sleep still waits for the timer's next tick (about 1 ms).
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -137,6 +138,11 @@ mod fastapi_async {
     /// How long one call of `fetch_with_retry` may take in all, in milliseconds.
     #[pymodule_export]
     const OVERALL_TIMEOUT_MS: u64 = super::retry::OVERALL_TIMEOUT_MS;
+
+    #[pymodule_init]
+    fn init(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        super::runtime::close_bridge_at_exit(py)
+    }
 }
 // ANCHOR_END: module
 

@@ -7,9 +7,9 @@
 
 use std::hint::black_box;
 
+use crate::runtime::future_into_py;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3_async_runtimes::tokio::future_into_py;
 
 // ANCHOR: limits
 /// The largest `n` that `compute_with_progress` accepts (10^9, about a second of work).
@@ -92,8 +92,7 @@ pub fn compute_with_progress<'py>(
         // scheduled on that worker. `spawn_blocking` moves the loop to the blocking pool.
         let work = tokio::task::spawn_blocking(move || {
             sum_with_progress(n, |done| match &on_progress {
-                // Attached (GIL held) only for the call itself, never while summing.
-                Some(callback) => Python::attach(|py| callback.call1(py, (done, n)).map(drop)),
+                Some(callback) => call_on_progress(callback, done, n),
                 None => Ok(()),
             })
             // `on_progress` is dropped here, on a thread that is not attached: PyO3 queues
@@ -110,6 +109,14 @@ pub fn compute_with_progress<'py>(
             ))),
         }
     })
+}
+
+/// Calls `on_progress(done, total)` from a Tokio thread: attached (GIL held) only for the call
+/// itself, never while summing, and through the bridge, so that no call starts once the
+/// interpreter is exiting.
+fn call_on_progress(callback: &Py<PyAny>, done: u64, total: u64) -> PyResult<()> {
+    crate::runtime::attach_while_open(|py| callback.call1(py, (done, total)).map(drop))
+        .unwrap_or_else(|| Err(PyRuntimeError::new_err("the interpreter is exiting")))
 }
 // ANCHOR_END: compute
 

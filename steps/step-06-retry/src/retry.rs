@@ -219,7 +219,7 @@ pub fn fetch_with_retry<'py>(
     let max_retries = retries_from(max_retries)?;
     let url = url_from(url)?;
     let client = client()?; // a clone: a handle to the one shared pool
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    crate::runtime::future_into_py(py, async move {
         get_with_retry(client, url, max_retries)
             .await
             .map_err(|failure| match failure {

@@ -146,7 +146,7 @@ pub fn process_with_concurrency<'py>(
     let (permits, latency) = check_batch(items.len(), max_concurrent, latency_ms)?;
     // Owned handles only: the future outlives this call (see step 01).
     let counters = stats.map_or_else(Arc::default, |s| Arc::clone(&s.get().counters));
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    crate::runtime::future_into_py(py, async move {
         let semaphore = Arc::new(Semaphore::new(permits));
         // Dropping a JoinSet aborts its tasks: if Python cancels the batch, this future is
         // dropped, and so are the items still running (their permits with them).

@@ -75,7 +75,7 @@ pub fn api_call_with_timeout<'py>(
     // Copied only now that it is known to be short; the future must own it ('static).
     let endpoint = endpoint.to_owned();
     let guard = TaskGuard::new();
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    crate::runtime::future_into_py(py, async move {
         // Moved in, so it is dropped with this future, however the future ends.
         let _guard = guard;
         // `timeout` polls the call and a timer together. If the timer fires first it
