@@ -97,16 +97,22 @@ lint: setup
     "{{ bin }}/ruff" check .
     "{{ bin }}/ruff" format --check .
 
-# Everything CI runs: lints, every stage's tests, and a warning-free book build
+# Test the repository's own tools (tools/) and type-check the book's browser test; no built stage needed
 [group('test')]
-test: lint
+test-tools: setup
+    "{{ bin }}/python" -m pytest tests/tools
+    "{{ bin }}/python" -m mypy tests/tools tests/book
+
+# Everything CI runs: lints, the tools' tests, every stage's tests, and the checked book
+[group('test')]
+test: lint test-tools
     #!/usr/bin/env bash
     set -euo pipefail
     for dir in steps/step-[0-9][0-9]-*; do
         stage="$(basename "$dir" | cut -d- -f2)"
         just test-step "$stage"
     done
-    just book-build
+    just book-check
 
 # Build the newest stage and run the benchmark scripts in bench/ (never part of `just test`)
 [group('bench')]
@@ -118,11 +124,12 @@ bench: (step latest)
         "{{ bin }}/python" "$script"
     done
 
-# Build the book into book/build, failing on any warning or empty listing
+# Build the book into book/build, failing on any warning, empty listing or broken link
 [group('book')]
 book-build: setup
     #!/usr/bin/env bash
     set -euo pipefail
+    "{{ bin }}/python" tools/step_diff.py
     "{{ bin }}/python" tools/check_book_includes.py book/src
     log="$(mktemp)"
     mdbook build book 2>&1 | tee "$log"
@@ -130,10 +137,26 @@ book-build: setup
         echo "mdbook printed warnings (above); the book must build cleanly" >&2
         exit 1
     fi
+    "{{ bin }}/python" tools/check_book_links.py book/build
 
-# Serve the book at http://localhost:3000, rebuilt on every change
+# Build and check the book, then test it in headless Chromium (installs Debian's chromium when missing)
+[group('book')]
+book-check: book-build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+        echo "Installing Debian's chromium and chromium-driver for the browser test..."
+        sudo=""
+        if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+        $sudo apt-get update
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium chromium-driver
+    fi
+    "{{ bin }}/python" -m pytest tests/book
+
+# Serve the book at http://localhost:3000, rebuilt on every change (the step diffs: at start)
 [group('book')]
 book: setup
+    "{{ bin }}/python" tools/step_diff.py
     mdbook serve book --hostname {{ host }} --port 3000
 
 # Serve stage STEP's app with uvicorn (default: the newest stage) at http://HOST:PORT

@@ -1,0 +1,190 @@
+"""Write the book's "What changed since the last step" sections from the step folders.
+
+Each stage in ``steps/`` is a copy of the one before plus one concept, so the difference
+between neighbours is the lesson. For every pair ``step-NN-*`` / ``step-(NN-1)-*`` this
+script writes ``book/src/generated/NN-changes.md``: a table of the files added, removed
+and changed (with lines added and removed), then the unified diff of the small teaching
+files (``lib.rs``, ``Cargo.toml``, ``app.py``, ``fastapi_async.pyi``, ``pyproject.toml``).
+New source files are listed, not dumped: the chapter includes the parts that matter.
+
+The output is a build product (ignored by git); ``just book-build`` and ``just book`` run
+this script before mdBook, so the chapters' ``{{#include generated/NN-changes.md}}``
+always show the diff of the code as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import html
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+STEP_DIR = re.compile(r"^step-(\d{2})-")
+# Build outputs and caches, never part of the lesson.
+IGNORED_DIRS = frozenset(
+    {"target", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"}
+)
+IGNORED_SUFFIXES = (".so", ".pyd", ".pyc")
+# Files whose whole diff is shown: small, and each change in them is part of the lesson.
+DIFFED_NAMES = frozenset({"lib.rs", "Cargo.toml", "app.py", "fastapi_async.pyi", "pyproject.toml"})
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file that differs between two stages."""
+
+    path: str
+    status: str  # "added", "removed" or "changed"
+    added: int
+    removed: int
+    diff: list[str]
+    binary: bool = False
+
+
+def step_folders(steps: Path) -> list[tuple[int, Path]]:
+    """The stage folders under ``steps``, as (number, folder), sorted by number."""
+    found = []
+    for child in steps.iterdir():
+        match = STEP_DIR.match(child.name)
+        if match and child.is_dir():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def tracked_files(root: Path) -> dict[str, Path]:
+    """Every file under ``root`` that belongs to the lesson, keyed by its POSIX path."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part in IGNORED_DIRS for part in relative.parts):
+            continue
+        if path.is_file() and not path.name.endswith(IGNORED_SUFFIXES):
+            files[relative.as_posix()] = path
+    return files
+
+
+def read_lines(path: Path | None) -> list[str] | None:
+    """The file's lines, or None when it is not UTF-8 text (shown as binary)."""
+    if path is None:
+        return []
+    try:
+        return path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        return None
+
+
+def compare(old_root: Path, new_root: Path) -> tuple[list[FileChange], int]:
+    """The files that differ between two stages, and how many are identical."""
+    old, new = tracked_files(old_root), tracked_files(new_root)
+    changes, unchanged = [], 0
+    for name in sorted(old.keys() | new.keys()):
+        before, after = old.get(name), new.get(name)
+        if before is not None and after is not None and before.read_bytes() == after.read_bytes():
+            unchanged += 1
+            continue
+        status = "added" if before is None else "removed" if after is None else "changed"
+        old_lines, new_lines = read_lines(before), read_lines(after)
+        if old_lines is None or new_lines is None:
+            changes.append(FileChange(name, status, 0, 0, [], binary=True))
+            continue
+        diff = list(
+            difflib.unified_diff(
+                old_lines,
+                new_lines,
+                fromfile=f"{old_root.name}/{name}",
+                tofile=f"{new_root.name}/{name}",
+            )
+        )
+        body = diff[2:]  # skip the ---/+++ header lines when counting
+        added = sum(1 for line in body if line.startswith("+"))
+        removed = sum(1 for line in body if line.startswith("-"))
+        changes.append(FileChange(name, status, added, removed, diff))
+    return changes, unchanged
+
+
+def line_counts(change: FileChange) -> str:
+    """``+12 -3`` for a changed file, ``+40`` for a new one, ``-40`` for a removed one."""
+    parts = []
+    if change.status != "removed":
+        parts.append(f"+{change.added}")
+    if change.status != "added":
+        parts.append(f"-{change.removed}")
+    return " ".join(parts)
+
+
+def fence_for(lines: list[str]) -> str:
+    """A code fence longer than any run of backticks inside the block."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def render(old_root: Path, new_root: Path, changes: list[FileChange], unchanged: int) -> str:
+    """The markdown page for one pair of stages."""
+    out = [
+        f"<!-- Generated by tools/step_diff.py from steps/{old_root.name} and "
+        f"steps/{new_root.name}; edit the steps, not this file. -->\n",
+        "\n",
+        f"Compared with `steps/{old_root.name}/`, the folder `steps/{new_root.name}/` has "
+        f"{len(changes)} files added, removed or changed, and {unchanged} unchanged "
+        "(build outputs ignored).\n",
+        "\n",
+        "| File | Change | Lines |\n",
+        "| --- | --- | --- |\n",
+    ]
+    for change in changes:
+        counts = "binary" if change.binary else line_counts(change)
+        out.append(f"| `{change.path}` | {change.status} | {counts} |\n")
+    shown = [c for c in changes if c.status == "changed" and Path(c.path).name in DIFFED_NAMES]
+    new_sources = [c.path for c in changes if c.status == "added"]
+    if new_sources:
+        out.append("\n")
+        out.append(
+            "New files (the chapter shows the parts that matter): "
+            + ", ".join(f"`{path}`" for path in new_sources)
+            + ".\n"
+        )
+    for change in shown:
+        fence = fence_for(change.diff)
+        # Folded: the table above is the overview, each diff opens on demand.
+        out.append(
+            f"\n<details>\n<summary><code>{html.escape(change.path)}</code> "
+            f"({line_counts(change)})</summary>\n\n{fence}diff\n"
+        )
+        out.extend(line if line.endswith("\n") else line + "\n" for line in change.diff)
+        out.append(f"{fence}\n\n</details>\n")
+    return "".join(out)
+
+
+def write_all(steps: Path, out_dir: Path) -> list[Path]:
+    """Write ``NN-changes.md`` for every stage that has a predecessor; return the files."""
+    folders = step_folders(steps)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (_, old_root), (number, new_root) in zip(folders, folders[1:]):
+        changes, unchanged = compare(old_root, new_root)
+        target = out_dir / f"{number:02d}-changes.md"
+        text = render(old_root, new_root, changes, unchanged)
+        # Rewrite only on change, so `mdbook serve` does not rebuild in a loop.
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--steps", type=Path, default=Path("steps"), help="the step folders")
+    parser.add_argument(
+        "--out", type=Path, default=Path("book/src/generated"), help="where to write"
+    )
+    args = parser.parse_args(argv)
+    written = write_all(args.steps, args.out)
+    print(f"step_diff: wrote {len(written)} pages to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
