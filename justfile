@@ -112,7 +112,32 @@ test: lint test-tools
         stage="$(basename "$dir" | cut -d- -f2)"
         just test-step "$stage"
     done
+    just test-wheel
     just book-check
+
+# Build the release wheel of step 07 (abi3: one wheel for CPython >= 3.9) into target/wheels
+[group('wheel')]
+wheel: setup
+    rm -f target/wheels/fastapi_async-*.whl
+    "{{ bin }}/maturin" build --release --quiet --out target/wheels \
+        --manifest-path steps/step-07-fastapi-app/Cargo.toml
+
+# Install that wheel into a fresh venv under target/ and run the tests of steps 01..07 on it
+[group('wheel')]
+test-wheel: wheel
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv=target/wheel-venv
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade "pip>=25.1"
+    # The test dependencies from pyproject's dev group, then the wheel (not the .venv build).
+    "$venv/bin/python" -m pip install --quiet --group dev target/wheels/fastapi_async-*.whl
+    dirs=()
+    for n in $(seq 1 7); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
+    echo "== wheel: pytest ${dirs[*]} against $(ls target/wheels/fastapi_async-*.whl)"
+    # -p no:cacheprovider: the repository's .pytest_cache belongs to .venv's runs.
+    "$venv/bin/python" -m pytest -p no:cacheprovider --stage 07 "${dirs[@]}"
 
 # Build the newest stage and run the benchmark scripts in bench/ (never part of `just test`)
 [group('bench')]

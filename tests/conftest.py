@@ -20,6 +20,10 @@ from fastapi import FastAPI
 
 STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 
+# From step 07 on, the app's /retry reaches only the hosts of this allowlist (default: the
+# app itself on 127.0.0.1:$PORT). The tests' upstreams listen on random loopback ports.
+os.environ.setdefault("FASTAPI_ASYNC_ALLOWED_HOSTS", "127.0.0.1")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -1,0 +1,77 @@
+"""Step 07 fixtures: step 06's upstream, a redirecting server, and a real uvicorn server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from ..step_06.conftest import FlakyUpstream, closed_port_url, upstream
+
+__all__ = ["FlakyUpstream", "closed_port_url", "upstream"]
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    """``GET /?to=URL`` answers ``302 Location: URL``."""
+
+    def do_GET(self) -> None:
+        target = parse_qs(urlsplit(self.path).query)["to"][0]
+        self.send_response(302)
+        self.send_header("Location", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def redirector() -> Iterator[str]:
+    """The base URL of a server on 127.0.0.1 that redirects wherever ``?to=`` says."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server_url(app: FastAPI) -> Iterator[str]:
+    """The app under test, served by a real uvicorn on a free 127.0.0.1 port, in a thread.
+
+    In-process, so a test can watch ``active_tasks()`` while a client disconnects.
+    """
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:  # a bounded poll for the server's own "ready" flag
+        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+        assert thread.is_alive(), "uvicorn stopped during start-up"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
