@@ -112,8 +112,18 @@ test: lint test-tools
         stage="$(basename "$dir" | cut -d- -f2)"
         just test-step "$stage"
     done
+    just test-native
     just test-wheel
     just book-check
+
+# Build examples/native-async (release) into .venv and run its tests: PyO3's native `async fn` next to future_into_py
+[group('test')]
+test-native: setup
+    VIRTUAL_ENV="{{ venv }}" "{{ bin }}/maturin" develop --release --quiet \
+        --manifest-path examples/native-async/Cargo.toml
+    "{{ bin }}/python" -m pytest tests/native_async
+    "{{ bin }}/python" -m mypy.stubtest native_async --allowlist tests/native_async/stubtest-allowlist.txt
+    "{{ bin }}/python" -m mypy tests/native_async bench/native_vs_bridge.py
 
 # Build the release wheel of step 07 (abi3: one wheel for CPython >= 3.9) into target/wheels
 [group('wheel')]
