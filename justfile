@@ -112,6 +112,10 @@ test: lint test-tools
         stage="$(basename "$dir" | cut -d- -f2)"
         just test-step "$stage"
     done
+    # The benchmark harness's smoke test (tiny sizes, no HTTP): it needs the newest stage,
+    # which the last `test-step` above left installed.
+    echo "== bench harness: smoke test against stage {{ latest }}"
+    "{{ bin }}/python" -m pytest --stage "{{ latest }}" tests/bench
     just test-native
     just test-wheel
     just book-check
@@ -149,15 +153,19 @@ test-wheel: wheel
     # -p no:cacheprovider: the repository's .pytest_cache belongs to .venv's runs.
     "$venv/bin/python" -m pytest -p no:cacheprovider --stage 07 "${dirs[@]}"
 
-# Build the newest stage and run the benchmark scripts in bench/ (never part of `just test`)
+# Build the newest stage and benchmark it against pure Python (ARGS: --quick, --no-http, --no-cargo)
 [group('bench')]
-bench: (step latest)
+bench *ARGS: (step latest)
     #!/usr/bin/env bash
     set -euo pipefail
-    for script in bench/*.py; do
-        echo "== $script"
-        "{{ bin }}/python" "$script"
-    done
+    # The HTTP scenarios load both servers with wrk (Debian package, about 2 s to install).
+    if [[ " {{ ARGS }} " != *" --no-http "* ]] && ! command -v wrk >/dev/null; then
+        echo "Installing wrk for the HTTP scenarios..."
+        sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get install -y wrk
+    fi
+    # Results go to target/bench/ (results.json, results.md, chart.svg); never part of `just test`.
+    "{{ bin }}/python" bench/run.py {{ ARGS }}
 
 # Build the book into book/build, failing on any warning, empty listing or broken link
 [group('book')]

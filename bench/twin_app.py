@@ -1,0 +1,62 @@
+"""The pure-Python twin of the newest stage's app, for the HTTP scenarios of ``bench/run.py``.
+
+The same FastAPI routes, parameters, bounds and response models as ``GET /fetch/{id}`` and
+``POST /process/batch`` in ``steps/step-NN-*/app.py``, with the Rust calls replaced by
+plain asyncio and Python: ``asyncio.sleep`` for the simulated I/O, ``str.upper`` for the
+batch. Served by the same uvicorn, loaded by the same ``wrk``, so the only difference
+between the two servers is what each handler awaits.
+
+Serve it by hand with ``.venv/bin/uvicorn twin_app:app --app-dir bench``.
+"""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import Body, FastAPI, Path, Query
+from pydantic import BaseModel
+
+# The limits of the Rust module (`fastapi_async.MAX_DELAY_MS`, `MAX_BATCH_ITEMS`), copied so
+# that this app does not import the extension at all.
+MAX_DELAY_MS = 60_000
+MAX_BATCH_ITEMS = 100_000
+I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+
+app = FastAPI(title="Pure-Python twin of the benchmarked endpoints")
+
+
+class FetchResponse(BaseModel):
+    id: int
+    data: str
+
+
+# ANCHOR: fetch
+@app.get("/fetch/{id}")
+async def fetch(
+    id: Annotated[int, Path(ge=I64_MIN, le=I64_MAX, description="Any 64-bit integer.")],
+    delay_ms: Annotated[int, Query(ge=0, le=MAX_DELAY_MS, description="Simulated I/O time.")] = 100,
+) -> FetchResponse:
+    # `asyncio.sleep(0)` yields to the event loop once, as awaiting a Rust future does.
+    await asyncio.sleep(delay_ms / 1000)
+    return FetchResponse(id=id, data=f"Data for ID {id}")
+
+
+# ANCHOR_END: fetch
+
+
+class BatchResponse(BaseModel):
+    results: list[str]
+    count: int
+
+
+# ANCHOR: batch
+@app.post("/process/batch")
+async def process_batch(
+    items: Annotated[
+        list[str], Body(max_length=MAX_BATCH_ITEMS, description="Strings to upper-case.")
+    ],
+) -> BatchResponse:
+    results = [item.upper() for item in items]
+    return BatchResponse(results=results, count=len(results))
+
+
+# ANCHOR_END: batch
