@@ -117,6 +117,7 @@ test: lint test-tools
     echo "== bench harness: smoke test against stage {{ latest }}"
     "{{ bin }}/python" -m pytest --stage "{{ latest }}" tests/bench
     just test-native
+    just test-pitfalls
     just test-wheel
     just book-check
 
@@ -128,6 +129,15 @@ test-native: setup
     "{{ bin }}/python" -m pytest tests/native_async
     "{{ bin }}/python" -m mypy.stubtest native_async --allowlist tests/native_async/stubtest-allowlist.txt
     "{{ bin }}/python" -m mypy tests/native_async bench/native_vs_bridge.py
+
+# Build examples/pitfalls into .venv and reproduce every error of the Troubleshooting page, then its fix
+[group('test')]
+test-pitfalls: (step latest)
+    VIRTUAL_ENV="{{ venv }}" "{{ bin }}/maturin" develop --release --quiet \
+        --manifest-path examples/pitfalls/Cargo.toml
+    "{{ bin }}/python" -m pytest --stage "{{ latest }}" tests/pitfalls
+    "{{ bin }}/python" -m mypy.stubtest pitfalls --allowlist tests/pitfalls/stubtest-allowlist.txt
+    "{{ bin }}/python" -m mypy tests/pitfalls
 
 # Build the release wheel of step 07 (abi3: one wheel for CPython >= 3.9) into target/wheels
 [group('wheel')]
