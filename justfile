@@ -248,7 +248,9 @@ app STEP=latest: (step STEP)
     exec "{{ bin }}/uvicorn" app:app --app-dir "$dir" --host {{ host }} --port {{ port }} \
         --workers {{ workers }}
 
-# Run a redis-server on 127.0.0.1:REDIS_PORT in the foreground, for the app's counter (Ctrl-C stops it)
+# (Where Debian's redis-server service already listens on 6379, use it instead.)
+#
+# Run a redis-server on 127.0.0.1:REDIS_PORT in the foreground for the app (no persistence: a restart starts from 0)
 [group('app')]
 redis REDIS_PORT="6379": setup-redis
     redis-server --port {{ REDIS_PORT }} --bind 127.0.0.1 --save "" --appendonly no

@@ -180,8 +180,8 @@ class AsyncCounter:
     concurrent calls, from any number of tasks, add up exactly, but two counters, or two
     processes (``uvicorn --workers N``), never share a count.
 
-    When the environment variable ``FASTAPI_ASYNC_REDIS_URL`` is set (for example
-    ``redis://127.0.0.1:6379/0``) as the counter is created, the count lives in that Redis
+    When the environment variable ``FASTAPI_ASYNC_REDIS_URL`` is set and not blank (for
+    example ``redis://127.0.0.1:6379/0``) as the counter is created, the count lives in that Redis
     server instead, under the key ``fastapi_async:counter``, shared by every process and
     machine that uses the server: ``increment_async`` is Redis's atomic ``INCR``,
     ``get_count_async`` a ``GET``, ``reset_async`` a ``SET`` to 0. The connection is made
