@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 use crate::errors::{Error, Result};
 
 // ANCHOR: config
-/// The environment variable naming the Redis server; unset or empty: the in-process count.
+/// The environment variable naming the Redis server; unset or blank: the in-process count.
 pub const REDIS_URL_ENV: &str = "FASTAPI_ASYNC_REDIS_URL";
 
 /// The key that holds the count. Fixed, so that every process of a service finds it.
@@ -128,7 +128,6 @@ impl RedisCounter {
             answer => answer,
         }
     }
-    // ANCHOR_END: commands
     // ANCHOR_END: commands
 
     // ANCHOR: errors
