@@ -9,6 +9,8 @@ bin := venv / "bin"
 latest := `ls -d steps/step-[0-9][0-9]-* | tail -n 1 | sed -E 's#^steps/step-([0-9]+)-.*#\1#'`
 host := env("HOST", "127.0.0.1")
 port := env("PORT", "8000")
+# uvicorn worker processes for `just app` (each with its own in-process counter; see below).
+workers := env("WORKERS", "1")
 
 # List the recipes
 default:
@@ -34,6 +36,21 @@ setup:
         echo "Installing mdbook 0.5 with cargo (a few minutes, once)..."
         cargo install --locked mdbook --version '^0.5'
     fi
+
+# Install Debian's redis-server (and redis-cli) when missing: the tests of step 07 on need it
+[group('setup')]
+setup-redis:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+        exit 0
+    fi
+    echo "Installing Debian's redis-server for the Redis tests (once)..."
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y redis-server
+    # Debian starts a system-wide service on port 6379; the tests start their own servers.
 
 # Build stage STEP (release) and install it into .venv as `fastapi_async`
 [group('steps')]
@@ -81,6 +98,8 @@ test-step STEP=latest: (step STEP)
     stage="$(printf '%02d' "$((10#{{ STEP }}))")"
     dirs=()
     for n in $(seq 1 "$((10#$stage))"); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
+    # From step 07 on, the counter's tests run against a real redis-server.
+    if [ "$((10#$stage))" -ge 7 ]; then just setup-redis; fi
     echo "== stage $stage: pytest ${dirs[*]}"
     "{{ bin }}/python" -m pytest --stage "$stage" "${dirs[@]}"
     echo "== stage $stage: the .pyi stub matches the built module (stubtest)"
@@ -148,7 +167,7 @@ wheel: setup
 
 # Install that wheel into a fresh venv under target/ and run the tests of steps 01..07 on it
 [group('wheel')]
-test-wheel: wheel
+test-wheel: wheel setup-redis
     #!/usr/bin/env bash
     set -euo pipefail
     venv=target/wheel-venv
@@ -176,6 +195,19 @@ bench *ARGS: (step latest)
     fi
     # Results go to target/bench/ (results.json, results.md, chart.svg); never part of `just test`.
     "{{ bin }}/python" bench/run.py {{ ARGS }}
+
+# The "Scaling out" figures: AsyncCounter in-process against Redis, in one process and over HTTP
+[group('bench')]
+bench-scaling *ARGS: (step latest) setup-redis
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [[ " {{ ARGS }} " != *" --no-http "* ]] && ! command -v wrk >/dev/null; then
+        echo "Installing wrk for the HTTP runs..."
+        sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get install -y wrk
+    fi
+    # Results go to target/bench/scaling.{json,md}; never part of `just test`.
+    "{{ bin }}/python" bench/scaling.py {{ ARGS }}
 
 # Build the book into book/build, failing on any warning, empty listing or broken link
 [group('book')]
@@ -212,14 +244,26 @@ book: setup
     "{{ bin }}/python" tools/step_diff.py
     mdbook serve book --hostname {{ host }} --port 3000
 
-# Serve stage STEP's app with uvicorn (default: the newest stage) at http://HOST:PORT
+# WORKERS=4 just app: four worker processes, each with its own in-process counter. To share
+# one count: `just redis` in another terminal, then
+# FASTAPI_ASYNC_REDIS_URL=redis://127.0.0.1:6379/0 WORKERS=4 just app
+#
+# Serve stage STEP's app with uvicorn (default: the newest stage) at http://HOST:PORT (env: WORKERS)
 [group('app')]
 app STEP=latest: (step STEP)
     #!/usr/bin/env bash
     set -euo pipefail
     dir="$(just _stage-dir {{ STEP }})"
-    echo "Serving $dir/app.py at http://{{ host }}:{{ port }} (docs: /docs)"
-    exec "{{ bin }}/uvicorn" app:app --app-dir "$dir" --host {{ host }} --port {{ port }}
+    echo "Serving $dir/app.py at http://{{ host }}:{{ port }} with {{ workers }} worker(s) (docs: /docs)"
+    exec "{{ bin }}/uvicorn" app:app --app-dir "$dir" --host {{ host }} --port {{ port }} \
+        --workers {{ workers }}
+
+# (Where Debian's redis-server service already listens on 6379, use it instead.)
+#
+# Run a redis-server on 127.0.0.1:REDIS_PORT in the foreground for the app (no persistence: a restart starts from 0)
+[group('app')]
+redis REDIS_PORT="6379": setup-redis
+    redis-server --port {{ REDIS_PORT }} --bind 127.0.0.1 --save "" --appendonly no
 
 # The folder of stage STEP ("4" or "04"), or an error naming the stages that exist
 [private]

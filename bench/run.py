@@ -455,13 +455,15 @@ def newest_stage_dir() -> Path:
 
 
 @contextmanager
-def serve(app_dir: Path, module: str) -> Iterator[str]:
+def serve(
+    app_dir: Path, module: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Serve ``module:app`` from ``app_dir`` with uvicorn on a free port; yield its base URL."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(app_dir)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-access-log"]
-    server = subprocess.Popen(command, cwd=ROOT)
+    command += ["--no-access-log", "--workers", str(workers)]
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

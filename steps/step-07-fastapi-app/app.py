@@ -8,7 +8,9 @@ place (``install_error_handlers``); ``/docs`` works offline.
 Run it with ``just app``; the interactive docs are at http://127.0.0.1:8000/docs.
 Environment: ``FASTAPI_ASYNC_WORKER_THREADS`` (Tokio worker threads, 1..=64),
 ``FASTAPI_ASYNC_ALLOWED_HOSTS`` (comma-separated ``host`` or ``host:port``; default
-``127.0.0.1:$PORT``, this app's own demo upstream), ``PORT`` (default 8000).
+``127.0.0.1:$PORT``, this app's own demo upstream), ``PORT`` (default 8000),
+``FASTAPI_ASYNC_REDIS_URL`` (``redis://host:port/db``: keep the counter in Redis, shared by
+every worker process; unset: in this process).
 """
 
 import asyncio
@@ -20,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, Union
 
 from fastapi import Body, FastAPI, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -43,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # importing the module only read and checked FASTAPI_ASYNC_WORKER_THREADS.
     logger.info("fastapi_async runtime: %s", fastapi_async.runtime_info())
     logger.info("fastapi_async allowed hosts for /retry: %s", ", ".join(ALLOWED_HOSTS))
+    logger.info("fastapi_async counter: %s", counter.backend)
     yield
 
 
@@ -142,27 +145,36 @@ async def aggregate(
 # ANCHOR_END: aggregate
 
 
-# One counter for this app process. Each uvicorn worker is its own process with its own
-# counter, so with several workers the count is per worker (a later step uses Redis).
+# ANCHOR: counter_backend
+# One counter for this app. In-process by default: each uvicorn worker is its own process
+# with its own count. With FASTAPI_ASYNC_REDIS_URL set (read here, at import), the count
+# lives in Redis and every worker, on every machine, shares it.
 counter = fastapi_async.AsyncCounter()
+# ANCHOR_END: counter_backend
 
 
 class CountResponse(BaseModel):
     count: int
 
 
+# Only with Redis: the server failed or did not answer (CounterBackendError).
+COUNTER_UNAVAILABLE: dict[Union[int, str], dict[str, Any]] = {
+    503: {"model": ErrorDetail, "description": "The counter's Redis server is unavailable."}
+}
+
+
 # ANCHOR: counter
-@app.post("/counter/increment")
+@app.post("/counter/increment", responses=COUNTER_UNAVAILABLE)
 async def increment_counter() -> CountResponse:
     return CountResponse(count=await counter.increment_async())
 
 
-@app.get("/counter")
+@app.get("/counter", responses=COUNTER_UNAVAILABLE)
 async def get_counter() -> CountResponse:
     return CountResponse(count=await counter.get_count_async())
 
 
-@app.post("/counter/reset")
+@app.post("/counter/reset", responses=COUNTER_UNAVAILABLE)
 async def reset_counter() -> CountResponse:
     return CountResponse(count=await counter.reset_async())
 
@@ -505,6 +517,7 @@ def install_error_handlers(application: FastAPI) -> None:
     application.add_exception_handler(fastapi_async.RetryExhaustedError, detail(502))
     application.add_exception_handler(fastapi_async.HttpStatusError, detail(502))
     application.add_exception_handler(fastapi_async.HostNotAllowedError, detail(403))
+    application.add_exception_handler(fastapi_async.CounterBackendError, detail(503))
     application.add_exception_handler(fastapi_async.RustPanic, rust_panic)
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
-from typing import TypedDict, final
+from typing import Literal, TypedDict, final
 
 __all__ = [
     "ATTEMPT_TIMEOUT_MS",
@@ -23,6 +23,7 @@ __all__ = [
     "OVERALL_TIMEOUT_MS",
     "AsyncCounter",
     "ConcurrencyStats",
+    "CounterBackendError",
     "HostNotAllowedError",
     "HttpStatusError",
     "ProgressStream",
@@ -175,29 +176,65 @@ def aggregate_async(sources: list[str], latency_ms: int = 50) -> asyncio.Future[
 class AsyncCounter:
     """A count shared by every awaitable its methods return.
 
-    The count lives in Rust behind a mutex, so any number of concurrent calls, from any
-    number of tasks, add up exactly. Each method returns an ``asyncio.Future``; call it
-    from ``async def`` code (with no running event loop it raises ``RuntimeError``).
-    The state belongs to this object, in this process: two counters, or two processes,
-    never share a count.
+    By default the count lives in Rust behind a mutex, in this process: any number of
+    concurrent calls, from any number of tasks, add up exactly, but two counters, or two
+    processes (``uvicorn --workers N``), never share a count.
+
+    When the environment variable ``FASTAPI_ASYNC_REDIS_URL`` is set and not blank (for
+    example ``redis://127.0.0.1:6379/0``) as the counter is created, the count lives in that Redis
+    server instead, under the key ``fastapi_async:counter``, shared by every process and
+    machine that uses the server: ``increment_async`` is Redis's atomic ``INCR``,
+    ``get_count_async`` a ``GET``, ``reset_async`` a ``SET`` to 0. The connection is made
+    by the first call, then reused; after an error (a Redis restart) a later call reconnects.
+
+    Each method returns an ``asyncio.Future``; call it from ``async def`` code (with no
+    running event loop it raises ``RuntimeError``).
     """
 
     def __new__(cls) -> AsyncCounter:
-        """A new counter at 0."""
+        """A new counter; at 0 when in-process (a Redis count keeps its current value).
+
+        Raises:
+            ValueError: ``FASTAPI_ASYNC_REDIS_URL`` is set but is not a ``redis://`` URL
+                (``rediss://``, Redis over TLS, is not built in). Nothing is connected yet.
+        """
+
+    @property
+    def backend(self) -> Literal["in-process", "redis"]:
+        """Where the count lives, chosen at construction."""
 
     def increment_async(self) -> asyncio.Future[int]:
         """Add one; resolves to the new count.
 
         Raises:
-            OverflowError: (from the awaited future) the count is already 2**64 - 1; it
-                stays unchanged instead of wrapping to 0.
+            OverflowError: (from the awaited future) the count is already at its maximum,
+                2**64 - 1 in-process, 2**63 - 1 in Redis; it stays unchanged.
+            CounterBackendError: (from the awaited future) Redis failed or did not answer;
+                the increment may or may not have been counted.
         """
 
     def get_count_async(self) -> asyncio.Future[int]:
-        """Resolves to the current count."""
+        """Resolves to the current count.
+
+        Raises:
+            CounterBackendError: (from the awaited future) Redis failed or did not answer,
+                or its key holds something that is not a count.
+        """
 
     def reset_async(self) -> asyncio.Future[int]:
-        """Set the count to 0; resolves to 0."""
+        """Set the count to 0; resolves to 0.
+
+        Raises:
+            CounterBackendError: (from the awaited future) Redis failed or did not answer.
+        """
+
+class CounterBackendError(ConnectionError):
+    """The Redis server of an :class:`AsyncCounter` failed or could not be reached.
+
+    Raised within a few seconds, never a hang: a connection attempt waits at most 1 s, a
+    command 1 s, and a connection is tried 3 times. The message names the server's address
+    and the command, never the URL (it may hold a password).
+    """
 
 def compute_with_progress(
     n: int, on_progress: Callable[[int, int], object] | None = None

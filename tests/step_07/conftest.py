@@ -1,12 +1,13 @@
-"""Step 07 fixtures: step 06's upstream, a redirecting server, and a real uvicorn server."""
+"""Step 07 fixtures: step 06's upstream, a redirecting server, a real uvicorn server, and
+real Redis servers."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,8 +15,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from ..step_06.conftest import FlakyUpstream, closed_port_url, upstream
+from .processes import RedisServer, free_port
 
-__all__ = ["FlakyUpstream", "closed_port_url", "upstream"]
+__all__ = ["FlakyUpstream", "closed_port_url", "free_port", "upstream"]
 
 
 class _Redirector(BaseHTTPRequestHandler):
@@ -48,13 +50,6 @@ def redirector() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server_url(app: FastAPI) -> Iterator[str]:
     """The app under test, served by a real uvicorn on a free 127.0.0.1 port, in a thread.
@@ -75,3 +70,29 @@ def server_url(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# ANCHOR: redis_fixture
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A new, empty redis-server on a free 127.0.0.1 port, without persistence."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ANCHOR_END: redis_fixture
+
+
+@pytest.fixture
+def durable_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """Like ``redis_server``, but every write reaches its append-only file before the reply."""
+    server = RedisServer(tmp_path, durable=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

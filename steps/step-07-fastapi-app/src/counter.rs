@@ -5,6 +5,11 @@
 //! many Tokio worker threads) can update one value at once. The count is guarded by a
 //! `tokio::sync::Mutex`, the seed design of this guide; the chapter measures why a
 //! `std::sync::Mutex` or an `AtomicU64` would do the same job more cheaply here.
+//!
+//! That count lives in this process. With several processes (`uvicorn --workers N`, or
+//! several machines) each has its own, so the count can also live in Redis
+//! (`redis_counter.rs`), chosen once, when the counter is made, from
+//! `FASTAPI_ASYNC_REDIS_URL`: the Python API is the same either way.
 
 use std::sync::Arc;
 
@@ -12,56 +17,113 @@ use pyo3::prelude::*;
 use tokio::sync::Mutex;
 
 use crate::errors::Error;
+use crate::redis_counter::{RedisCounter, REDIS_URL_ENV};
 use crate::runtime::future_into_py;
 
 // ANCHOR: class
 /// A count shared by every awaitable its methods return.
 ///
 /// `frozen`: Python can never get a mutable borrow of the object itself, so PyO3 skips
-/// its runtime borrow checks; every change goes through the mutex instead, which is what
-/// lets Tokio threads change the count without the GIL.
+/// its runtime borrow checks; every change goes through the mutex (or Redis) instead,
+/// which is what lets Tokio threads change the count without the GIL.
 #[pyclass(frozen, module = "fastapi_async")]
 pub struct AsyncCounter {
-    /// `Arc`: each future owns a handle to the same count (futures must be `'static`).
-    /// `Mutex`: many Tokio worker threads may touch the count at the same moment.
-    count: Arc<Mutex<u64>>,
+    backend: Backend,
+}
+
+/// Where the count lives, chosen once, at construction.
+enum Backend {
+    /// In this process. `Arc`: each future owns a handle to the same count (futures must
+    /// be `'static`). `Mutex`: many Tokio worker threads may touch it at the same moment.
+    InProcess(Arc<Mutex<u64>>),
+    /// In Redis, shared by every process that uses the same server.
+    Redis(Arc<RedisCounter>),
 }
 // ANCHOR_END: class
+
+// ANCHOR: backend
+impl Backend {
+    /// Redis if `FASTAPI_ASYNC_REDIS_URL` is set (and not empty), else in this process.
+    fn from_env() -> Result<Self, Error> {
+        match std::env::var(REDIS_URL_ENV) {
+            Ok(url) if !url.trim().is_empty() => {
+                Ok(Self::Redis(Arc::new(RedisCounter::from_url(url.trim())?)))
+            }
+            _ => Ok(Self::InProcess(Arc::new(Mutex::new(0)))),
+        }
+    }
+}
+// ANCHOR_END: backend
 
 // ANCHOR: methods
 #[pymethods]
 impl AsyncCounter {
+    /// Reads `FASTAPI_ASYNC_REDIS_URL` now: a bad URL is a `ValueError` here, not at the
+    /// first request. Connects to Redis later, on the first call that needs it.
     #[new]
-    fn new() -> Self {
-        Self {
-            count: Arc::new(Mutex::new(0)),
+    fn new() -> PyResult<Self> {
+        Ok(Self {
+            backend: Backend::from_env()?,
+        })
+    }
+
+    /// `"in-process"` or `"redis"`: where this counter keeps its count.
+    #[getter]
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::InProcess(_) => "in-process",
+            Backend::Redis(_) => "redis",
         }
     }
 
     /// Adds one and resolves to the new count.
     fn increment_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let count = Arc::clone(&self.count);
-        future_into_py(py, async move {
-            let mut count = count.lock().await;
-            *count = incremented(*count)?;
-            Ok(*count)
-        })
+        match &self.backend {
+            Backend::InProcess(count) => {
+                let count = Arc::clone(count);
+                future_into_py(py, async move {
+                    let mut count = count.lock().await;
+                    *count = incremented(*count)?;
+                    Ok(*count)
+                })
+            }
+            Backend::Redis(redis) => {
+                let redis = Arc::clone(redis);
+                future_into_py(py, async move { Ok(redis.increment().await?) })
+            }
+        }
     }
 
     /// Resolves to the current count.
     fn get_count_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let count = Arc::clone(&self.count);
-        future_into_py(py, async move { Ok(*count.lock().await) })
+        match &self.backend {
+            Backend::InProcess(count) => {
+                let count = Arc::clone(count);
+                future_into_py(py, async move { Ok(*count.lock().await) })
+            }
+            Backend::Redis(redis) => {
+                let redis = Arc::clone(redis);
+                future_into_py(py, async move { Ok(redis.get().await?) })
+            }
+        }
     }
 
     /// Sets the count to zero and resolves to 0.
     fn reset_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let count = Arc::clone(&self.count);
-        future_into_py(py, async move {
-            let mut count = count.lock().await;
-            *count = 0;
-            Ok(*count)
-        })
+        match &self.backend {
+            Backend::InProcess(count) => {
+                let count = Arc::clone(count);
+                future_into_py(py, async move {
+                    let mut count = count.lock().await;
+                    *count = 0;
+                    Ok(*count)
+                })
+            }
+            Backend::Redis(redis) => {
+                let redis = Arc::clone(redis);
+                future_into_py(py, async move { Ok(redis.reset().await?) })
+            }
+        }
     }
 }
 // ANCHOR_END: methods

@@ -32,6 +32,12 @@ pyo3::create_exception!(
     PyPermissionError,
     "The URL, or a redirect, points at a host that is not on the allowlist; nothing was sent."
 );
+pyo3::create_exception!(
+    fastapi_async,
+    CounterBackendError,
+    PyConnectionError,
+    "The counter's Redis server failed or could not be reached; the message names it."
+);
 // ANCHOR_END: exceptions
 
 // ANCHOR: error
@@ -52,6 +58,8 @@ pub enum Error {
     HttpStatus(String),
     /// The URL or a redirect leaves the allowlist: `HostNotAllowedError`.
     HostNotAllowed(String),
+    /// The counter's shared store (Redis) failed or is unreachable: `CounterBackendError`.
+    CounterBackend(String),
     /// The runtime or a task failed in a way no input explains: `RuntimeError`.
     Runtime(String),
 }
@@ -65,6 +73,7 @@ impl fmt::Display for Error {
         | Self::RetryExhausted(m)
         | Self::HttpStatus(m)
         | Self::HostNotAllowed(m)
+        | Self::CounterBackend(m)
         | Self::Runtime(m)) = self;
         f.write_str(m)
     }
@@ -82,6 +91,7 @@ impl From<Error> for PyErr {
             Error::RetryExhausted(m) => RetryExhaustedError::new_err(m),
             Error::HttpStatus(m) => HttpStatusError::new_err(m),
             Error::HostNotAllowed(m) => HostNotAllowedError::new_err(m),
+            Error::CounterBackend(m) => CounterBackendError::new_err(m),
             Error::Runtime(m) => PyRuntimeError::new_err(m),
         }
     }
@@ -101,7 +111,7 @@ mod tests {
     fn each_variant_becomes_its_python_exception_with_the_same_message() {
         Python::initialize();
         Python::attach(|py| {
-            let cases: [(Error, &str); 8] = [
+            let cases: [(Error, &str); 9] = [
                 (Error::Value("v".into()), "ValueError"),
                 (Error::Type("t".into()), "TypeError"),
                 (Error::Overflow("o".into()), "OverflowError"),
@@ -109,6 +119,7 @@ mod tests {
                 (Error::RetryExhausted("r".into()), "RetryExhaustedError"),
                 (Error::HttpStatus("h".into()), "HttpStatusError"),
                 (Error::HostNotAllowed("n".into()), "HostNotAllowedError"),
+                (Error::CounterBackend("c".into()), "CounterBackendError"),
                 (Error::Runtime("rt".into()), "RuntimeError"),
             ];
             for (error, name) in cases {
@@ -121,6 +132,8 @@ mod tests {
             assert!(denied.is_instance_of::<PyPermissionError>(py));
             let exhausted = PyErr::from(Error::RetryExhausted("r".into()));
             assert!(exhausted.is_instance_of::<PyConnectionError>(py));
+            let backend = PyErr::from(Error::CounterBackend("c".into()));
+            assert!(backend.is_instance_of::<PyConnectionError>(py));
         });
     }
 }

@@ -8,6 +8,7 @@
 //! - `fetch.rs`, `batch.rs`, `counter.rs`, `progress.rs`, `timeout.rs`, `tasks.rs`,
 //!   `semaphore.rs`, `backoff.rs`, `retry.rs`: the functions of steps 01-06;
 //! - `allowlist.rs`: which hosts `fetch_with_retry` may reach;
+//! - `redis_counter.rs`: `AsyncCounter`'s count in Redis, shared by every process;
 //! - `stream.rs`: progress as an async iterator.
 
 mod allowlist;
@@ -18,6 +19,7 @@ mod errors;
 mod fetch;
 mod limits;
 mod progress;
+mod redis_counter;
 mod retry;
 mod runtime;
 mod semaphore;
@@ -38,7 +40,9 @@ mod fastapi_async {
     #[pymodule_export]
     use super::counter::AsyncCounter;
     #[pymodule_export]
-    use super::errors::{HostNotAllowedError, HttpStatusError, RetryExhaustedError};
+    use super::errors::{
+        CounterBackendError, HostNotAllowedError, HttpStatusError, RetryExhaustedError,
+    };
     #[pymodule_export]
     use super::fetch::fetch_data_async;
     #[pymodule_export]
