@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
+from ..servers import serve_in_thread
 from ..step_06.conftest import FlakyUpstream, closed_port_url, upstream
 
 __all__ = ["FlakyUpstream", "closed_port_url", "upstream"]
@@ -48,30 +46,11 @@ def redirector() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server_url(app: FastAPI) -> Iterator[str]:
     """The app under test, served by a real uvicorn on a free 127.0.0.1 port, in a thread.
 
     In-process, so a test can watch ``active_tasks()`` while a client disconnects.
     """
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # a bounded poll for the server's own "ready" flag
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        assert thread.is_alive(), "uvicorn stopped during start-up"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield url

@@ -1,18 +1,13 @@
 """Step 07 against a real uvicorn server: SSE over a socket, a client that leaves, workers."""
 
-import os
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 
 import fastapi_async as fa
 
 from ..conftest import stage_dir
+from ..servers import serve_in_process
 from ..step_04.conditions import wait_until
-from .conftest import free_port
 from .test_app import parse_sse
 
 
@@ -59,35 +54,12 @@ async def test_the_readme_retry_example_works_through_the_app_itself(server_url:
 def test_uvicorn_with_two_spawned_workers_serves_requests(pytestconfig: pytest.Config) -> None:
     # uvicorn starts its workers with multiprocessing's "spawn": each is a fresh process
     # that imports the app itself, so no Tokio runtime crosses a fork().
-    port = free_port()
     app_dir = stage_dir(pytestconfig.getoption("--stage"))
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(app_dir)),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", "2"),
-        ],
-        env={**os.environ, "FASTAPI_ASYNC_WORKER_THREADS": "2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        answers: list[int] = []
-        while len(answers) < 10:
-            assert time.monotonic() < deadline, "no answers from uvicorn --workers 2"
-            assert server.poll() is None, "uvicorn exited"
-            try:
-                answers.append(httpx.get(f"http://127.0.0.1:{port}/fetch/7?delay_ms=1").status_code)
-            except httpx.TransportError:
-                time.sleep(0.1)  # not listening yet
+    with serve_in_process(
+        app_dir, env={"FASTAPI_ASYNC_WORKER_THREADS": "2"}, args=("--workers", "2")
+    ) as server:
+        answers = [httpx.get(f"{server.url}/fetch/7?delay_ms=1").status_code for _ in range(10)]
         assert answers == [200] * 10
-        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
+        health = httpx.get(f"{server.url}/health").json()
         assert health["worker_threads"] == 2
         assert health["runtime_started"] is True
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
