@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from ..conftest import stage_dir
 from ..servers import ServerProcess, serve_in_process, serve_in_thread
+from ..step_07.conftest import redirector, upstream
 
 # The most sockets one process here opens at once (10 000 clients, or the server's ends of
 # their connections, in a subprocess with its own table), plus room for everything else.
@@ -105,3 +106,7 @@ def threaded_server(app: FastAPI) -> Iterator[str]:
     """The stage's app on uvicorn in a thread of this process, so ``active_tasks()`` is its."""
     with serve_in_thread(app) as url:
         yield url
+
+
+# Step 06's flaky upstream and step 07's redirector, both on 127.0.0.1 in this process.
+__all__ = ["redirector", "upstream"]
