@@ -46,7 +46,7 @@ REFUSED = {  # URL -> the host and port it normalises to, as the 403 names them
     "http://0xa9fea9fe/latest/meta-data/": "169.254.169.254:80",  # hex
     "http://127.0.0.1@evil.example/": "evil.example:80",  # "127.0.0.1" is userinfo
     "http://127.0.0.1:{port}@evil.example/": "evil.example:80",
-    "http://evil.example\\@127.0.0.1:{port}/": "evil.example:80",  # "\\" is "/" in http
+    "http://evil.example\\@127.0.0.1:{port}/": "evil.example:80",  # a backslash is a "/" here
     "http://evil.example#@127.0.0.1:{port}/": "evil.example:80",  # the rest is a fragment
     "https://127.0.0.1/": "127.0.0.1:443",  # the default port of https
 }
