@@ -100,11 +100,13 @@ class ServerProcess:
 def serve_in_process(
     app_dir: Path,
     *,
+    app: str = "app:app",
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
     ready_within_s: float = 30,
 ) -> Iterator[ServerProcess]:
-    """Run ``uvicorn app:app --app-dir app_dir`` on a free port until the block ends.
+    """Run ``uvicorn app --app-dir app_dir`` (``app``: "module:attribute") on a free port
+    until the block ends.
 
     ``env`` is added to this process's environment; ``args`` are more uvicorn flags. Ready
     means ``GET /health`` answered 200; the server is killed if SIGTERM does not stop it.
@@ -115,7 +117,7 @@ def serve_in_process(
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(app_dir)),
+                    *(sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir)),
                     *("--host", "127.0.0.1", "--port", str(port), *args),
                 ],
                 env={**os.environ, "PORT": str(port), **(env or {})},

@@ -22,7 +22,6 @@ from .conftest import ServeStage
 from .rawhttp import request
 
 
-
 def via_retry(inner_url: str) -> str:
     """The ``/retry/{url}`` target for ``inner_url``, every reserved character encoded, so
     the app's path parameter is exactly ``inner_url``."""
