@@ -29,7 +29,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 import fastapi_async
 
@@ -48,7 +48,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 # ANCHOR_END: lifespan
 
+# ANCHOR: body_limit
+# The largest request body the app reads (413 beyond it, before the rest is read): far
+# above its largest valid body (100 000 numbers for /batch, about 2.5 MB of JSON), far
+# below what one request should make the server hold in memory. Without a limit, FastAPI
+# reads any body whole, however large.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# ANCHOR_END: body_limit
+
 app = FastAPI(
+    max_body_size=MAX_BODY_BYTES,
     title="Async Rust in FastAPI — step 07",
     description="Tokio futures awaited through pyo3-async-runtimes: a fetch, batches,"
     " a shared counter, a computation off the event loop (also streamed as Server-Sent"
@@ -71,6 +80,22 @@ class FetchResponse(BaseModel):
 
 
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+
+
+# ANCHOR: text
+def utf8_text(text: str) -> str:
+    """``text`` unchanged if it has a UTF-8 form: a lone surrogate, which JSON can spell
+    (``"\\ud800"``) and Python's parser accepts, has none, and Rust would refuse it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"a lone surrogate at position {exc.start} has no UTF-8 form") from None
+    return text
+
+
+# A JSON string that can cross into Rust: a 422 naming the item, not a late ValueError.
+Text = Annotated[str, AfterValidator(utf8_text)]
+# ANCHOR_END: text
 
 
 # ANCHOR: fetch
@@ -100,7 +125,7 @@ class BatchResponse(BaseModel):
 @app.post("/process/batch")
 async def process_batch(
     items: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_BATCH_ITEMS,
             description="Strings to upper-case, in order.",
@@ -123,7 +148,7 @@ class AggregateResponse(BaseModel):
 @app.post("/aggregate")
 async def aggregate(
     sources: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_AGGREGATE_SOURCES,
             description="Source names; a repeated name is fetched once.",
@@ -268,9 +293,13 @@ async def call_api(
 
 # ANCHOR: non_finite
 def json_safe(value: object) -> object:
-    """``value`` with every NaN or infinity replaced by its name: JSON has no such numbers."""
+    """``value`` with every NaN or infinity replaced by its name (JSON has no such numbers)
+    and every lone surrogate escaped (UTF-8 has no such characters)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "nan", "inf" or "-inf"
+    if isinstance(value, str):
+        # A lone surrogate has no UTF-8 form, and the response must be UTF-8: escape it.
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, list):
         return [json_safe(v) for v in value]
     if isinstance(value, dict):
@@ -491,6 +520,11 @@ def detail(status_code: int) -> Any:
     return handler
 
 
+async def body_too_large(request: Request, exc: Exception) -> JSONResponse:
+    message = f"the request body must be at most {MAX_BODY_BYTES} bytes"
+    return JSONResponse(status_code=413, content={"detail": message})
+
+
 async def rust_panic(request: Request, exc: Exception) -> JSONResponse:
     # The panic message can name internals: log it, and tell the client only that it failed.
     logger.error("a Rust future panicked: %s", exc)
@@ -500,6 +534,7 @@ async def rust_panic(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(application: FastAPI) -> None:
     """The one mapping from the extension's exceptions to HTTP statuses."""
     application.add_exception_handler(RequestValidationError, validation_error)  # 422
+    application.add_exception_handler(413, body_too_large)  # past `max_body_size`
     application.add_exception_handler(ValueError, detail(422))
     application.add_exception_handler(TimeoutError, detail(504))
     application.add_exception_handler(fastapi_async.RetryExhaustedError, detail(502))

@@ -31,11 +31,17 @@ def split_host_port(base_url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-def build_request(method: str, target: bytes, body: bytes | None = None) -> bytes:
-    """One request with ``Connection: close``: the server ends the response with EOF."""
+def build_request(
+    method: str, target: bytes, body: bytes | None = None, content_length: int | None = None
+) -> bytes:
+    """One request with ``Connection: close``: the server ends the response with EOF.
+
+    ``content_length`` declares a length other than the body's (a body cut short).
+    """
     head = b"%s %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n" % (method.encode(), target)
     if body is not None:
-        head += b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+        length = len(body) if content_length is None else content_length
+        head += b"Content-Type: application/json\r\nContent-Length: %d\r\n" % length
     return head + b"\r\n" + (body or b"")
 
 
