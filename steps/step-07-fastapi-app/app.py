@@ -74,6 +74,14 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
+# Answered before the handler runs, for a route with a JSON body: the body is not UTF-8
+# (FastAPI's own 400), or it is larger than the limit.
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorDetail, "description": "The body could not be read as UTF-8 JSON."},
+    413: {"description": f"The body is larger than {MAX_BODY_BYTES} bytes."},
+}
+
+
 class FetchResponse(BaseModel):
     id: int
     data: str
@@ -122,7 +130,7 @@ class BatchResponse(BaseModel):
     count: int
 
 
-@app.post("/process/batch")
+@app.post("/process/batch", responses=BODY_ERRORS)
 async def process_batch(
     items: Annotated[
         list[Text],
@@ -145,7 +153,7 @@ class AggregateResponse(BaseModel):
     aggregated: dict[str, str]
 
 
-@app.post("/aggregate")
+@app.post("/aggregate", responses=BODY_ERRORS)
 async def aggregate(
     sources: Annotated[
         list[Text],
@@ -336,7 +344,7 @@ class ProcessedResponse(BaseModel):
     results: list[float]
 
 
-@app.post("/batch")
+@app.post("/batch", responses=BODY_ERRORS)
 async def bounded_batch(
     items: Annotated[
         list[BatchItem],
@@ -383,6 +391,8 @@ class RetryResponse(BaseModel):
     "/retry/{url:path}",
     responses={
         403: {"model": ErrorDetail, "description": "The host is not on the allowlist"},
+        # Starlette's `path` parameters match anything but a line break.
+        404: {"model": ErrorDetail, "description": "The URL holds a line break"},
         502: {"model": ErrorDetail, "description": "Retries exhausted, or a final error"},
         504: {"model": ErrorDetail, "description": "The overall deadline passed"},
     },
@@ -422,7 +432,11 @@ MAX_UPSTREAM_KEYS = 1000
 upstream_seen: "OrderedDict[str, int]" = OrderedDict()
 
 
-@app.get("/upstream/flaky", response_class=PlainTextResponse)
+@app.get(
+    "/upstream/flaky",
+    response_class=PlainTextResponse,
+    responses={503: {"description": "One of the first `fail` requests of this key."}},
+)
 async def flaky_upstream(
     key: Annotated[str, Query(min_length=1, max_length=64, description="Counts per key.")],
     fail: Annotated[
