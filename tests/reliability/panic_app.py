@@ -13,6 +13,8 @@ is the file named by ``FASTAPI_ASYNC_APP``.
 import importlib.util
 import os
 
+from fastapi import FastAPI
+
 import fastapi_async
 
 _spec = importlib.util.spec_from_file_location("stage_app", os.environ["FASTAPI_ASYNC_APP"])
@@ -20,7 +22,7 @@ assert _spec is not None
 assert _spec.loader is not None
 _stage = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_stage)
-app = _stage.app
+app: FastAPI = _stage.app
 
 
 @app.get("/test-only/panic", include_in_schema=False)

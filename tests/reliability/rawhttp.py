@@ -66,20 +66,42 @@ class InFlight:
 
 async def send_raw(base_url: str, request: bytes, in_flight: InFlight | None = None) -> RawResponse:
     """Send ``request`` as is and read the whole response (the server closes after it)."""
+    reader, writer = await start_raw(base_url, request)
+    if in_flight is not None:
+        in_flight.sent()
+    answer = await finish(reader, writer)
+    if in_flight is not None:
+        in_flight.answered()
+    return answer
+
+
+async def start_raw(
+    base_url: str, request: bytes
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect and send ``request``; the response is left unread, the connection open."""
     host, port = split_host_port(base_url)
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(request)
         await writer.drain()
-        if in_flight is not None:
-            in_flight.sent()
-        raw = await reader.read(-1)  # to EOF
-        if in_flight is not None:
-            in_flight.answered()
-    finally:
+    except BaseException:
         writer.close()
-        await writer.wait_closed()
+        raise
+    return reader, writer
+
+
+async def finish(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> RawResponse:
+    """Read the response to its end (the server closes after it), then close."""
+    try:
+        raw = await reader.read(-1)
+    finally:
+        await hang_up(writer)
     return parse_response(raw)
+
+
+async def hang_up(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    await writer.wait_closed()
 
 
 def parse_response(raw: bytes) -> RawResponse:

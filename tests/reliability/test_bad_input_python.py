@@ -97,7 +97,7 @@ BAD_CALLS = {
     "progress update built by hand": BadCall(
         lambda: fa.ProgressUpdate(),
         TypeError,
-        "ProgressUpdate",  # type: ignore[call-arg]
+        "ProgressUpdate",
     ),
     # compute_with_progress(n, on_progress) and compute_progress_stream(n)
     "compute n negative": BadCall(

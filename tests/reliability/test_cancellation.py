@@ -16,24 +16,10 @@ import fastapi_async as fa
 
 from ..step_04.conditions import wait_until
 from .conftest import WarningRecords
-from .rawhttp import build_request, split_host_port
+from .rawhttp import build_request, hang_up, split_host_port, start_raw
 
 # Far longer than the test: a future still counted at the end was not cancelled.
 NEVER_MS = fa.MAX_LATENCY_MS
-
-
-async def open_request(base_url: str, target: str) -> asyncio.StreamWriter:
-    """Connect, send ``GET target``, and return the open connection without reading."""
-    host, port = split_host_port(base_url)
-    _, writer = await asyncio.open_connection(host, port)
-    writer.write(build_request("GET", target.encode()))
-    await writer.drain()
-    return writer
-
-
-async def hang_up(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    await writer.wait_closed()
 
 
 # ANCHOR: leave_mid_request
@@ -44,10 +30,11 @@ async def test_clients_that_leave_mid_request_leave_no_rust_future_alive(
 ) -> None:
     assert fa.active_tasks() == 0
     target = f"/api/slow?timeout_ms={NEVER_MS}&latency_ms={NEVER_MS}"
-    writers = await asyncio.gather(*(open_request(threaded_server, target) for _ in range(clients)))
+    request = build_request("GET", target.encode())
+    opened = await asyncio.gather(*(start_raw(threaded_server, request) for _ in range(clients)))
     # Every request has reached its handler: one Rust future each, all pending.
     await wait_until(lambda: fa.active_tasks() == clients, within_s=60)
-    await asyncio.gather(*(hang_up(w) for w in writers))
+    await asyncio.gather(*(hang_up(writer) for _, writer in opened))
     waited = await wait_until(lambda: fa.active_tasks() == 0, within_s=30)
     assert server_warnings.messages() == []
     print(f"{clients} futures dropped {waited:.2f} s after their clients left")
