@@ -49,6 +49,7 @@ def strings(count: int) -> bytes:
 
 # ANCHOR: table
 BAD_INPUTS = {
+    # ANCHOR: table_fetch
     # GET /fetch/{id}?delay_ms=
     "fetch id not an int": get("/fetch/abc", 422, '"id"', "valid integer"),
     "fetch id a float": get("/fetch/1.5", 422, '"id"', "valid integer"),
@@ -63,6 +64,7 @@ BAD_INPUTS = {
     "fetch delay empty": get("/fetch/1?delay_ms=", 422, '"delay_ms"', "valid integer"),
     "fetch delay NaN": get("/fetch/1?delay_ms=NaN", 422, '"delay_ms"', "valid integer"),
     "fetch delay a float": get("/fetch/1?delay_ms=1.5", 422, '"delay_ms"', "valid integer"),
+    # ANCHOR_END: table_fetch
     # POST /process/batch (a JSON list of strings)
     "batch not a list": post("/process/batch", b'{"a": 1}', 422, '"body"', "valid list"),
     "batch of numbers": post("/process/batch", b"[1, 2]", 422, '"body",0', "valid string"),
@@ -151,6 +153,7 @@ BAD_INPUTS = {
     "flaky fail too many": get(
         f"/upstream/flaky?key=k&fail={fa.MAX_RETRIES + 2}", 422, '"fail"', str(fa.MAX_RETRIES + 1)
     ),
+    # ANCHOR: table_malformed
     # Bodies past the app's limit (16 MiB), malformed requests, odd methods and paths
     # The server answers as soon as it reads the declared length, before the body.
     "body over the limit": Bad("POST", b"/process/batch", b"[", 413, (), 17 * 2**20),
@@ -160,6 +163,7 @@ BAD_INPUTS = {
     "query not UTF-8": Bad("GET", b"/fetch/1?delay_ms=\xff", None, 400),
     "broken percent escape": get("/fetch/%zz", 422, '"id"'),
     "no leading slash": Bad("GET", b"fetch/1", None, 404),
+    # ANCHOR_END: table_malformed
 }
 # ANCHOR_END: table
 

@@ -37,6 +37,7 @@ def text_of(error: BaseException) -> str:
 
 # ANCHOR: table
 BAD_CALLS = {
+    # ANCHOR: table_fetch
     # fetch_data_async(id, delay_ms)
     "fetch delay negative": BadCall(
         lambda: fa.fetch_data_async(1, -1), ValueError, "delay_ms must be between 0 and 60000"
@@ -53,6 +54,7 @@ BAD_CALLS = {
         lambda: fa.fetch_data_async(-PAST_I64 - 1), OverflowError, "'id'"
     ),
     "fetch id a string": BadCall(lambda: fa.fetch_data_async("1"), TypeError, "'id'"),  # type: ignore[arg-type]
+    # ANCHOR_END: table_fetch
     # process_batch_async(items) and its per-item twin
     "batch not a list": BadCall(lambda: fa.process_batch_async("abc"), TypeError, "'items'"),  # type: ignore[arg-type]
     "batch a tuple": BadCall(lambda: fa.process_batch_async(("a",)), TypeError, "'items'"),  # type: ignore[arg-type]
