@@ -12,6 +12,7 @@ socket. Userinfo (``user@``) is not the host. The server allows one upstream onl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote
 
 import httpx
@@ -19,7 +20,7 @@ import pytest
 
 from ..step_06.conftest import FlakyUpstream
 from .conftest import ServeStage
-from .rawhttp import request
+from .rawhttp import RawResponse, request
 
 
 def via_retry(inner_url: str) -> str:
@@ -66,17 +67,29 @@ ALLOWED = [
 # ANCHOR_END: allowed
 
 
+def upstream_port(upstream: FlakyUpstream) -> str:
+    return upstream.base_url.rsplit(":", 1)[1]
+
+
+async def through_retry(
+    serve_stage: ServeStage, upstream: FlakyUpstream, urls: Iterable[str]
+) -> tuple[dict[str, RawResponse], list[str]]:
+    """Each URL (``{port}``: the upstream's) through ``/retry`` of a server that allows
+    only the upstream; the answers, and the problems in the server's log."""
+    port = upstream_port(upstream)
+    with serve_stage(env={"FASTAPI_ASYNC_ALLOWED_HOSTS": f"127.0.0.1:{port}"}) as server:
+        answers = {
+            url: await request(server.url, "GET", via_retry(url.format(port=port))) for url in urls
+        }
+        return answers, server.problems()
+
+
 @pytest.mark.timeout(120)
 async def test_every_spelling_of_another_host_is_refused_before_any_request(
     serve_stage: ServeStage, upstream: FlakyUpstream
 ) -> None:
-    port = upstream.base_url.rsplit(":", 1)[1]
-    with serve_stage(env={"FASTAPI_ASYNC_ALLOWED_HOSTS": f"127.0.0.1:{port}"}) as server:
-        answers = {
-            url: await request(server.url, "GET", via_retry(url.format(port=port)))
-            for url in REFUSED
-        }
-        problems = server.problems()
+    answers, problems = await through_retry(serve_stage, upstream, REFUSED)
+    port = upstream_port(upstream)
     assert {url: (answer.status, answer.json()) for url, answer in answers.items()} == {
         url: (403, {"detail": f"host {host} is not in allowed_hosts; nothing was sent to it"})
         for url, host in ((u, h.format(port=port)) for u, h in REFUSED.items())
@@ -89,14 +102,10 @@ async def test_every_spelling_of_another_host_is_refused_before_any_request(
 async def test_every_spelling_of_the_listed_address_reaches_it(
     serve_stage: ServeStage, upstream: FlakyUpstream
 ) -> None:
-    port = upstream.base_url.rsplit(":", 1)[1]
-    with serve_stage(env={"FASTAPI_ASYNC_ALLOWED_HOSTS": f"127.0.0.1:{port}"}) as server:
-        statuses = {
-            url: (await request(server.url, "GET", via_retry(url.format(port=port)))).status
-            for url in ALLOWED
-        }
-    assert statuses == dict.fromkeys(ALLOWED, 200)
+    answers, problems = await through_retry(serve_stage, upstream, ALLOWED)
+    assert {url: answer.status for url, answer in answers.items()} == dict.fromkeys(ALLOWED, 200)
     assert upstream.requests == len(ALLOWED)
+    assert problems == []
 
 
 # ANCHOR: redirect
@@ -104,12 +113,12 @@ async def test_every_spelling_of_the_listed_address_reaches_it(
 async def test_a_redirect_from_an_allowed_host_to_another_is_refused(
     serve_stage: ServeStage, upstream: FlakyUpstream, redirector: str
 ) -> None:
-    upstream_port = upstream.base_url.rsplit(":", 1)[1]
-    allowed = f"127.0.0.1:{upstream_port},{redirector.removeprefix('http://')}"
+    port = upstream_port(upstream)
+    allowed = f"127.0.0.1:{port},{redirector.removeprefix('http://')}"
     targets = [
-        f"http://localhost:{upstream_port}/hello",
-        f"http://[::1]:{upstream_port}/hello",
-        f"http://2130706434:{upstream_port}/hello",
+        f"http://localhost:{port}/hello",
+        f"http://[::1]:{port}/hello",
+        f"http://2130706434:{port}/hello",
         "http://169.254.169.254/latest/meta-data/",
     ]
     with serve_stage(env={"FASTAPI_ASYNC_ALLOWED_HOSTS": allowed}) as server:
