@@ -131,6 +131,7 @@ test: lint test-tools
         stage="$(basename "$dir" | cut -d- -f2)"
         just test-step "$stage"
     done
+    just test-reliability
     # The benchmark harness's smoke test (tiny sizes, no HTTP): it needs the newest stage,
     # which the last `test-step` above left installed.
     echo "== bench harness: smoke test against stage {{ latest }}"
@@ -139,6 +140,24 @@ test: lint test-tools
     just test-pitfalls
     just test-wheel
     just book-check
+
+# Reliability checks of stage STEP that fit in CI (a few minutes): fuzzing, bad input, load, cancellation, faults, shutdown, SSRF
+[group('test')]
+test-reliability STEP=latest: (step STEP)
+    #!/usr/bin/env bash
+    set -euo pipefail
+    stage="$(printf '%02d' "$((10#{{ STEP }}))")"
+    echo "== stage $stage: tests/reliability (the CI-sized part)"
+    "{{ bin }}/python" -m pytest --stage "$stage" tests/reliability -m "not full"
+    "{{ bin }}/python" -m mypy tests/reliability
+
+# Every reliability check at full size (slow, not in CI): 300 fuzz examples per operation from a random seed, 1000 SSE disconnects, 20 shutdowns
+[group('test')]
+reliability-full STEP=latest: (step STEP)
+    #!/usr/bin/env bash
+    set -euo pipefail
+    stage="$(printf '%02d' "$((10#{{ STEP }}))")"
+    FASTAPI_ASYNC_FUZZ_EXAMPLES=300 "{{ bin }}/python" -m pytest --stage "$stage" tests/reliability
 
 # Build examples/native-async (release) into .venv and run its tests: PyO3's native `async fn` next to future_into_py
 [group('test')]

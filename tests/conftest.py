@@ -46,14 +46,14 @@ TESTS_DIR = Path(__file__).resolve().parent
 
 
 def collects_step_tests(config: pytest.Config) -> bool:
-    """Whether the run includes a ``tests/step_NN`` directory (or a parent of them)."""
+    """Whether the run includes ``tests/step_NN`` or ``tests/reliability`` (or a parent)."""
     for arg in config.args:
         path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
         if path in TESTS_DIR.parents or path == TESTS_DIR:
             return True
         if path.is_relative_to(TESTS_DIR):
             first = path.relative_to(TESTS_DIR).parts[0]
-            if first.startswith("step_"):
+            if first.startswith("step_") or first == "reliability":
                 return True
     return False
 

@@ -31,7 +31,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 import fastapi_async
 
@@ -51,7 +51,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 # ANCHOR_END: lifespan
 
+# ANCHOR: body_limit
+# The largest request body the app reads (413 beyond it, before the rest is read): far
+# above its largest valid body (100 000 numbers for /batch, about 2.5 MB of JSON), far
+# below what one request should make the server hold in memory. Without a limit, FastAPI
+# reads any body whole, however large.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# ANCHOR_END: body_limit
+
 app = FastAPI(
+    max_body_size=MAX_BODY_BYTES,
     title="Async Rust in FastAPI — step 07",
     description="Tokio futures awaited through pyo3-async-runtimes: a fetch, batches,"
     " a shared counter, a computation off the event loop (also streamed as Server-Sent"
@@ -68,12 +77,36 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
+# Answered before the handler runs, for a route with a JSON body: the body is not UTF-8
+# (FastAPI's own 400), or it is larger than the limit.
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorDetail, "description": "The body could not be read as UTF-8 JSON."},
+    413: {"description": f"The body is larger than {MAX_BODY_BYTES} bytes."},
+}
+
+
 class FetchResponse(BaseModel):
     id: int
     data: str
 
 
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+
+
+# ANCHOR: text
+def utf8_text(text: str) -> str:
+    """``text`` unchanged if it has a UTF-8 form: a lone surrogate, which JSON can spell
+    (``"\\ud800"``) and Python's parser accepts, has none, and Rust would refuse it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"a lone surrogate at position {exc.start} has no UTF-8 form") from None
+    return text
+
+
+# A JSON string that can cross into Rust: a 422 naming the item, not a late ValueError.
+Text = Annotated[str, AfterValidator(utf8_text)]
+# ANCHOR_END: text
 
 
 # ANCHOR: fetch
@@ -100,10 +133,10 @@ class BatchResponse(BaseModel):
     count: int
 
 
-@app.post("/process/batch")
+@app.post("/process/batch", responses=BODY_ERRORS)
 async def process_batch(
     items: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_BATCH_ITEMS,
             description="Strings to upper-case, in order.",
@@ -123,10 +156,10 @@ class AggregateResponse(BaseModel):
     aggregated: dict[str, str]
 
 
-@app.post("/aggregate")
+@app.post("/aggregate", responses=BODY_ERRORS)
 async def aggregate(
     sources: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_AGGREGATE_SOURCES,
             description="Source names; a repeated name is fetched once.",
@@ -280,9 +313,13 @@ async def call_api(
 
 # ANCHOR: non_finite
 def json_safe(value: object) -> object:
-    """``value`` with every NaN or infinity replaced by its name: JSON has no such numbers."""
+    """``value`` with every NaN or infinity replaced by its name (JSON has no such numbers)
+    and every lone surrogate escaped (UTF-8 has no such characters)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "nan", "inf" or "-inf"
+    if isinstance(value, str):
+        # A lone surrogate has no UTF-8 form, and the response must be UTF-8: escape it.
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, list):
         return [json_safe(v) for v in value]
     if isinstance(value, dict):
@@ -319,7 +356,7 @@ class ProcessedResponse(BaseModel):
     results: list[float]
 
 
-@app.post("/batch")
+@app.post("/batch", responses=BODY_ERRORS)
 async def bounded_batch(
     items: Annotated[
         list[BatchItem],
@@ -366,6 +403,8 @@ class RetryResponse(BaseModel):
     "/retry/{url:path}",
     responses={
         403: {"model": ErrorDetail, "description": "The host is not on the allowlist"},
+        # Starlette's `path` parameters match anything but a line break.
+        404: {"model": ErrorDetail, "description": "The URL holds a line break"},
         502: {"model": ErrorDetail, "description": "Retries exhausted, or a final error"},
         504: {"model": ErrorDetail, "description": "The overall deadline passed"},
     },
@@ -405,7 +444,11 @@ MAX_UPSTREAM_KEYS = 1000
 upstream_seen: "OrderedDict[str, int]" = OrderedDict()
 
 
-@app.get("/upstream/flaky", response_class=PlainTextResponse)
+@app.get(
+    "/upstream/flaky",
+    response_class=PlainTextResponse,
+    responses={503: {"description": "One of the first `fail` requests of this key."}},
+)
 async def flaky_upstream(
     key: Annotated[str, Query(min_length=1, max_length=64, description="Counts per key.")],
     fail: Annotated[
@@ -503,6 +546,11 @@ def detail(status_code: int) -> Any:
     return handler
 
 
+async def body_too_large(request: Request, exc: Exception) -> JSONResponse:
+    message = f"the request body must be at most {MAX_BODY_BYTES} bytes"
+    return JSONResponse(status_code=413, content={"detail": message})
+
+
 async def rust_panic(request: Request, exc: Exception) -> JSONResponse:
     # The panic message can name internals: log it, and tell the client only that it failed.
     logger.error("a Rust future panicked: %s", exc)
@@ -512,6 +560,7 @@ async def rust_panic(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(application: FastAPI) -> None:
     """The one mapping from the extension's exceptions to HTTP statuses."""
     application.add_exception_handler(RequestValidationError, validation_error)  # 422
+    application.add_exception_handler(413, body_too_large)  # past `max_body_size`
     application.add_exception_handler(ValueError, detail(422))
     application.add_exception_handler(TimeoutError, detail(504))
     application.add_exception_handler(fastapi_async.RetryExhaustedError, detail(502))

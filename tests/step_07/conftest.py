@@ -4,20 +4,19 @@ real Redis servers."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
+from ..servers import serve_in_thread
 from ..step_06.conftest import FlakyUpstream, closed_port_url, upstream
-from .processes import RedisServer, free_port
+from .redis_server import RedisServer
 
-__all__ = ["FlakyUpstream", "closed_port_url", "free_port", "upstream"]
+__all__ = ["FlakyUpstream", "closed_port_url", "upstream"]
 
 
 class _Redirector(BaseHTTPRequestHandler):
@@ -56,20 +55,8 @@ def server_url(app: FastAPI) -> Iterator[str]:
 
     In-process, so a test can watch ``active_tasks()`` while a client disconnects.
     """
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # a bounded poll for the server's own "ready" flag
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        assert thread.is_alive(), "uvicorn stopped during start-up"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 # ANCHOR: redis_fixture

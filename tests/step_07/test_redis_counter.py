@@ -9,7 +9,8 @@ import pytest
 
 import fastapi_async as fa
 
-from .processes import RedisServer, free_port
+from ..servers import free_port
+from .redis_server import RedisServer
 
 URL_ENV = "FASTAPI_ASYNC_REDIS_URL"
 KEY = "fastapi_async:counter"

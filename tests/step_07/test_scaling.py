@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from ..conftest import load_app_module, stage_dir
-from .processes import RedisServer, free_port, uvicorn_workers
+from ..servers import free_port, serve_in_process
+from .redis_server import RedisServer
 
 WORKERS = 4
 INCREMENTS = 4_000
@@ -68,9 +69,9 @@ def test_four_workers_without_redis_each_count_only_their_own_share(
 ) -> None:
     monkeypatch.delenv("FASTAPI_ASYNC_REDIS_URL", raising=False)
     app_dir = stage_dir(pytestconfig.getoption("--stage"))
-    with uvicorn_workers(app_dir, WORKERS) as base_url:
-        counts = asyncio.run(increment_many(base_url, INCREMENTS))
-        reads = [httpx.get(f"{base_url}/counter").json()["count"] for _ in range(20)]
+    with serve_in_process(app_dir, workers=WORKERS, args=("--no-access-log",)) as server:
+        counts = asyncio.run(increment_many(server.url, INCREMENTS))
+        reads = [httpx.get(f"{server.url}/counter").json()["count"] for _ in range(20)]
     workers = per_worker_counts(counts)
     print(f"per-worker counts {sorted(workers, reverse=True)}, reads {sorted(set(reads))}")
     # Several processes each counted a share: every increment counted once, in one of them...
@@ -91,9 +92,9 @@ def test_four_workers_on_redis_count_every_increment_exactly_once(
 ) -> None:
     app_dir = stage_dir(pytestconfig.getoption("--stage"))
     env = {"FASTAPI_ASYNC_REDIS_URL": redis_server.url}
-    with uvicorn_workers(app_dir, WORKERS, env) as base_url:
-        counts = asyncio.run(increment_many(base_url, INCREMENTS))
-        reads = [httpx.get(f"{base_url}/counter").json()["count"] for _ in range(20)]
+    with serve_in_process(app_dir, env=env, workers=WORKERS, args=("--no-access-log",)) as server:
+        counts = asyncio.run(increment_many(server.url, INCREMENTS))
+        reads = [httpx.get(f"{server.url}/counter").json()["count"] for _ in range(20)]
     # One count for all: INCR gave every request its own value, 1 to 4 000.
     assert sorted(counts) == list(range(1, INCREMENTS + 1))
     assert reads == [INCREMENTS] * 20

@@ -6,8 +6,8 @@ import pytest
 import fastapi_async as fa
 
 from ..conftest import stage_dir
+from ..servers import serve_in_process
 from ..step_04.conditions import wait_until
-from .processes import uvicorn_workers
 from .test_app import parse_sse
 
 
@@ -55,10 +55,11 @@ def test_uvicorn_with_two_spawned_workers_serves_requests(pytestconfig: pytest.C
     # uvicorn starts its workers with multiprocessing's "spawn": each is a fresh process
     # that imports the app itself, so no Tokio runtime crosses a fork().
     app_dir = stage_dir(pytestconfig.getoption("--stage"))
-    env = {"FASTAPI_ASYNC_WORKER_THREADS": "2"}
-    with uvicorn_workers(app_dir, 2, env) as base_url:
-        answers = [httpx.get(f"{base_url}/fetch/7?delay_ms=1").status_code for _ in range(10)]
-        health = httpx.get(f"{base_url}/health").json()
-    assert answers == [200] * 10
-    assert health["worker_threads"] == 2
-    assert health["runtime_started"] is True
+    with serve_in_process(
+        app_dir, env={"FASTAPI_ASYNC_WORKER_THREADS": "2"}, args=("--workers", "2")
+    ) as server:
+        answers = [httpx.get(f"{server.url}/fetch/7?delay_ms=1").status_code for _ in range(10)]
+        assert answers == [200] * 10
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["worker_threads"] == 2
+        assert health["runtime_started"] is True

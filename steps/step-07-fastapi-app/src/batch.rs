@@ -43,9 +43,15 @@ fn strings_from_list(
                 Error::Type(format!("{name}[{index}] must be str, got {type_name}")).into(),
             );
         };
-        // A lone surrogate ("\ud800") has no UTF-8 form: this raises UnicodeEncodeError.
+        // A lone surrogate ("\ud800") has no UTF-8 form: this raises UnicodeEncodeError,
+        // with a note naming the item, as PyO3 notes an argument it cannot convert.
         // (`to_cow`, not `to_str`: the stable ABI of Python 3.9 has no borrowed UTF-8 view.)
-        strings.push(text.to_cow()?.into_owned());
+        let text = text.to_cow().inspect_err(|err| {
+            let note = format!("while processing '{name}[{index}]'");
+            // `add_note` exists from Python 3.11 on; before it, the error has no note.
+            let _ = err.value(item.py()).call_method1("add_note", (note,));
+        })?;
+        strings.push(text.into_owned());
     }
     Ok(strings)
 }

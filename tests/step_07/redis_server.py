@@ -1,4 +1,4 @@
-"""Servers that the tests start as processes: ``redis-server`` and ``uvicorn --workers N``.
+"""``redis-server`` processes for the tests of the Redis-backed counter.
 
 Each listens on a free loopback port and is stopped when its test ends. The tests of the
 Redis-backed counter run against Debian's ``redis-server`` (``just setup-redis`` installs
@@ -9,29 +9,17 @@ its files in the test's temporary directory.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from ..servers import free_port
+
 STARTUP_DEADLINE_S = 10.0
-WORKERS_STARTUP_DEADLINE_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def redis_binaries() -> tuple[str, str]:
@@ -121,55 +109,3 @@ class RedisServer:
 
 
 # ANCHOR_END: server
-
-
-# ANCHOR: workers
-@contextmanager
-def uvicorn_workers(
-    app_dir: Path, workers: int, env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """Serve ``app_dir/app.py`` with ``uvicorn --workers N``; yield its base URL once every
-    worker has started (each logs "Application startup complete.")."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(app_dir)),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            *("--log-level", "info", "--no-access-log"),
-        ],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stderr is not None
-    log: list[str] = []
-    started = threading.Semaphore(0)
-
-    def read_log(stream: Iterator[str]) -> None:
-        # Read to the end, always: a full pipe would block the server.
-        for line in stream:
-            log.append(line)
-            if "Application startup complete." in line:
-                started.release()
-
-    reader = threading.Thread(target=read_log, args=(server.stderr,), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + WORKERS_STARTUP_DEADLINE_S
-        for _ in range(workers):
-            if not started.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                pytest.fail(f"{workers} uvicorn workers did not start:\n{''.join(log)}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()  # SIGTERM: uvicorn stops its workers, then itself
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-        reader.join(timeout=5)
-        server.stderr.close()
-
-
-# ANCHOR_END: workers

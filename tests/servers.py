@@ -1,0 +1,166 @@
+"""Real uvicorn servers for the tests: in a thread of the test process, or in a subprocess.
+
+In a thread, a test shares the process with the server, so it can read the extension's
+own state (``fastapi_async.active_tasks()``). In a subprocess, the server is what a user
+runs: its own interpreter, signals, exit status and log. Both listen on a free port of
+127.0.0.1 and are stopped when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on (the OS picked it a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, **config: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread of this process; yield its base URL.
+
+    ``config`` overrides uvicorn.Config's arguments (``log_level`` is "warning" unless given).
+    uvicorn installs signal handlers only in the main thread, so a thread is safe here.
+    """
+    config.setdefault("log_level", "warning")
+    server = uvicorn.Config(app, host="127.0.0.1", port=free_port(), **config)
+    runner = uvicorn.Server(server)
+    thread = threading.Thread(target=runner.run, name="uvicorn-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not runner.started:  # a bounded poll for the server's own "ready" flag
+        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+        assert thread.is_alive(), "uvicorn stopped during start-up"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        runner.should_exit = True
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "uvicorn did not stop within 10 s"
+
+
+# What a clean server never prints (uvicorn's levels, Python's tracebacks, asyncio's
+# complaints at exit).
+PROBLEMS = (
+    "WARNING",
+    "ERROR",
+    "CRITICAL",
+    "Traceback",
+    "Event loop is closed",
+    "Task was destroyed but it is pending",
+)
+
+
+@dataclass
+class ServerProcess:
+    """A uvicorn subprocess: its base URL, the process, and the file its output goes to."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        """Everything the server printed so far (stdout and stderr, interleaved)."""
+        return self.log_path.read_text(errors="replace")
+
+    def problems(self) -> list[str]:
+        """The lines of the log that report a problem: warnings, errors, tracebacks, and
+        asyncio's messages about tasks or loops that were not shut down cleanly."""
+        return [line for line in self.log().splitlines() if any(p in line for p in PROBLEMS)]
+
+    def stop(self, timeout_s: float = 30) -> int:
+        """SIGTERM (uvicorn's graceful shutdown), then its exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout_s)
+
+
+@contextmanager
+def serve_in_process(
+    app_dir: Path,
+    *,
+    app: str = "app:app",
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    workers: int = 1,
+    ready_within_s: float = 30,
+) -> Iterator[ServerProcess]:
+    """Run ``uvicorn app --app-dir app_dir`` (``app``: "module:attribute") on a free port
+    until the block ends.
+
+    ``env`` is added to this process's environment; ``args`` are more uvicorn flags;
+    ``workers`` > 1 starts that many worker processes (``--workers``). Ready means
+    ``GET /health`` answered 200 and every worker logged its start-up; the server is killed
+    if SIGTERM does not stop it.
+    """
+    if workers > 1:
+        args = (*args, "--workers", str(workers))
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="uvicorn-") as tmp:
+        log_path = Path(tmp) / "server.log"
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir)),
+                    *("--host", "127.0.0.1", "--port", str(port), *args),
+                ],
+                env={**os.environ, "PORT": str(port), **(env or {})},
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path)
+        try:
+            wait_until_healthy(server, ready_within_s)
+            wait_until_started(server, workers, ready_within_s)
+            yield server
+        finally:
+            try:
+                server.stop(timeout_s=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def wait_until_healthy(server: ServerProcess, within_s: float) -> None:
+    """Poll ``GET /health`` until it answers 200, the process exits, or time runs out."""
+    deadline = time.monotonic() + within_s
+    while True:
+        assert server.process.poll() is None, f"uvicorn exited:\n{server.log()}"
+        try:
+            if httpx.get(f"{server.url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet
+        assert time.monotonic() < deadline, f"uvicorn not ready in {within_s} s:\n{server.log()}"
+        time.sleep(0.05)
+
+
+def wait_until_started(server: ServerProcess, workers: int, within_s: float) -> None:
+    """Poll the log until ``workers`` processes logged "Application startup complete."."""
+    deadline = time.monotonic() + within_s
+    while server.log().count("Application startup complete.") < workers:
+        assert server.process.poll() is None, f"uvicorn exited:\n{server.log()}"
+        late = f"{workers} workers did not start in {within_s} s:\n{server.log()}"
+        assert time.monotonic() < deadline, late
+        time.sleep(0.05)
