@@ -8,9 +8,11 @@
 //! the first call that needs it, not at import: a process that imports the module and
 //! then forks (gunicorn's pre-fork model) forks before any Tokio thread exists.
 //!
-//! Results reach Python through the exit guard of step 01: every delivery is counted, and
-//! an `atexit` hook closes the bridge before the interpreter finalizes, so no Tokio thread
-//! attaches to a dying interpreter (pyo3-async-runtimes issue #40).
+//! Step 08's `bridge.rs` delivers results without calling Python from Tokio threads. What
+//! still does (`future_into_py` below, the bridge's fallback, and `attach_while_open`) goes
+//! through the exit guard of step 01: every delivery is counted, and an `atexit` hook
+//! closes the bridge before the interpreter finalizes, so no Tokio thread attaches to a
+//! dying interpreter (pyo3-async-runtimes issue #40).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -135,8 +137,9 @@ pub fn mark_forks(py: Python<'_>) -> PyResult<()> {
 /// `future_into_py`, after making sure the runtime is ours, configured and usable here,
 /// with results delivered through the exit guard below.
 ///
-/// Every awaitable this crate returns is made here, so the runtime cannot start with
-/// pyo3-async-runtimes' defaults by accident.
+/// Step 07 made every awaitable here; step 08's `bridge::future_into_py` falls back to it
+/// for event loops that cannot watch a socket. Either way the runtime is ours, never one
+/// that pyo3-async-runtimes starts with its defaults.
 pub fn future_into_py<F, T>(py: Python<'_>, future: F) -> PyResult<Bound<'_, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
