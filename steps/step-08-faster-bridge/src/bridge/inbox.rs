@@ -42,6 +42,18 @@ pub struct Inbox {
 }
 
 impl Inbox {
+    pub fn new() -> std::io::Result<Self> {
+        let (wake_tx, wake_rx) = UnixStream::pair()?;
+        // Neither side may ever block: the writer is a Tokio worker, the reader the loop.
+        wake_tx.set_nonblocking(true)?;
+        wake_rx.set_nonblocking(true)?;
+        Ok(Inbox {
+            finished: Mutex::new(Vec::new()),
+            wake_tx,
+            wake_rx,
+        })
+    }
+
     /// Called on a Tokio thread when the future `key` has finished.
     pub fn send(&self, key: u64, result: Finished) {
         let was_empty = {
@@ -58,7 +70,7 @@ impl Inbox {
     }
 
     /// Everything sent so far; called on the loop's thread.
-    fn take(&self) -> Vec<(u64, Finished)> {
+    pub(super) fn take(&self) -> Vec<(u64, Finished)> {
         // Empty the socket *before* taking the results: a result sent after the take finds
         // the inbox empty and writes a new byte, which the next wake-up will read.
         let mut bytes = [0_u8; 64];
@@ -210,19 +222,12 @@ impl LoopBridge {
     /// Creates a bridge and registers its socket with `loop.add_reader`.
     fn watch<'py>(event_loop: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Self>>> {
         let py = event_loop.py();
-        let (wake_tx, wake_rx) = UnixStream::pair()?;
-        // Neither side may ever block: the writer is a Tokio worker, the reader the loop.
-        wake_tx.set_nonblocking(true)?;
-        wake_rx.set_nonblocking(true)?;
-        let fd = wake_rx.as_raw_fd();
+        let inbox = Inbox::new()?;
+        let fd = inbox.wake_rx.as_raw_fd();
         let bridge = Bound::new(
             py,
             Self {
-                inbox: Arc::new(Inbox {
-                    finished: Mutex::new(Vec::new()),
-                    wake_tx,
-                    wake_rx,
-                }),
+                inbox: Arc::new(inbox),
                 waiting: Mutex::new(Waiting {
                     next_key: 0,
                     futures: HashMap::new(),
@@ -238,3 +243,49 @@ impl LoopBridge {
     }
 }
 // ANCHOR_END: registry
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A result that is never converted: these tests need no interpreter.
+    fn unit() -> Finished {
+        Box::new(|_py: Python<'_>| unreachable!("not converted in these tests"))
+    }
+
+    /// How many wake-up bytes are waiting in the socket.
+    fn bytes_waiting(inbox: &Inbox) -> usize {
+        let mut bytes = [0_u8; 64];
+        (&inbox.wake_rx).read(&mut bytes).unwrap_or(0)
+    }
+
+    #[test]
+    fn results_sent_together_write_one_wakeup_byte() {
+        let inbox = Inbox::new().unwrap();
+        for key in 1..=3 {
+            inbox.send(key, unit());
+        }
+        assert_eq!(bytes_waiting(&inbox), 1);
+    }
+
+    #[test]
+    fn take_returns_every_result_in_order_and_empties_the_inbox() {
+        let inbox = Inbox::new().unwrap();
+        for key in 1..=3 {
+            inbox.send(key, unit());
+        }
+        let keys: Vec<u64> = inbox.take().into_iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, [1, 2, 3]);
+        assert!(inbox.take().is_empty());
+        assert_eq!(bytes_waiting(&inbox), 0, "take reads the byte too");
+    }
+
+    #[test]
+    fn a_result_sent_after_a_take_writes_a_new_byte() {
+        let inbox = Inbox::new().unwrap();
+        inbox.send(1, unit());
+        assert_eq!(inbox.take().len(), 1);
+        inbox.send(2, unit());
+        assert_eq!(bytes_waiting(&inbox), 1);
+    }
+}

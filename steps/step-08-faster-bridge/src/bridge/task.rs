@@ -44,26 +44,17 @@ where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     let py = event_loop.py();
-    let mut future = erase(future);
-    let task = Arc::new(Task {
-        state: Mutex::new(State::FirstPoll { woken: false }),
-        inbox: Arc::clone(bridge.get().inbox()),
-        key: bridge.get().next_key(),
-        runtime: runtime.clone(),
-    });
-    let polled = {
-        let _in_runtime = runtime.enter();
-        let waker = Waker::from(Arc::clone(&task));
-        poll_catching_panics(&mut future, &mut Context::from_waker(&waker))
+    let bridged = bridge.get();
+    let task = Task::new(Arc::clone(bridged.inbox()), bridged.next_key(), runtime);
+    let future = match task.first_poll(erase(future)) {
+        Ok(finished) => {
+            count(&READY_AT_FIRST_POLL);
+            let py_future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+            resolve(&py_future, finished(py))?;
+            return Ok(py_future);
+        }
+        Err(pending) => pending,
     };
-    if let Poll::Ready(finished) = polled {
-        // Dropped before the result is set: its guards and permits are released first.
-        drop(future);
-        count(&READY_AT_FIRST_POLL);
-        let py_future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-        resolve(&py_future, finished(py))?;
-        return Ok(py_future);
-    }
     task.park(future);
     let py_future = rust_future_class(py)?.call((), Some(&loop_kwarg(event_loop)?))?;
     py_future.setattr(pyo3::intern!(py, "_rust_key"), task.key)?;
@@ -134,6 +125,30 @@ enum State {
 }
 
 impl Task {
+    fn new(inbox: Arc<Inbox>, key: u64, runtime: &Handle) -> Arc<Self> {
+        Arc::new(Task {
+            state: Mutex::new(State::FirstPoll { woken: false }),
+            inbox,
+            key,
+            runtime: runtime.clone(),
+        })
+    }
+
+    /// Polls `future` once, here, inside the runtime, with this task as its waker: its
+    /// result if it is done (the future already dropped), else the future, to `park`.
+    fn first_poll(self: &Arc<Self>, mut future: Erased) -> Result<Finished, Erased> {
+        let polled = {
+            let _in_runtime = self.runtime.enter();
+            let waker = Waker::from(Arc::clone(self));
+            poll_catching_panics(&mut future, &mut Context::from_waker(&waker))
+        };
+        match polled {
+            // Dropped before the result is set: its guards and permits are released first.
+            Poll::Ready(finished) => Ok(finished),
+            Poll::Pending => Err(future),
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // No code that can panic runs while the lock is held.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -230,3 +245,138 @@ fn drop_rust_future(future: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 // ANCHOR_END: cancel
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use tokio::runtime::{Builder, Runtime};
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    fn runtime() -> Runtime {
+        Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Sets its flag when dropped: shows when a future is dropped.
+    struct DropFlag(Arc<AtomicBool>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A future that waits for `receiver`, then returns what it got; owns `flag`.
+    fn waiting_for(receiver: oneshot::Receiver<u64>, flag: DropFlag) -> Erased {
+        erase(async move {
+            let _flag = flag;
+            Ok::<u64, PyErr>(receiver.await.unwrap_or(0))
+        })
+    }
+
+    /// The keys in `inbox`, waiting up to 10 s for at least one.
+    fn keys_sent(inbox: &Inbox) -> Vec<u64> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let keys: Vec<u64> = inbox.take().into_iter().map(|(key, _)| key).collect();
+            if !keys.is_empty() || Instant::now() > deadline {
+                return keys;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_future_done_at_once_is_finished_by_the_first_poll() {
+        let runtime = runtime();
+        let task = Task::new(Arc::new(Inbox::new().unwrap()), 1, runtime.handle());
+        assert!(task
+            .first_poll(erase(async { Ok::<u64, PyErr>(5) }))
+            .is_ok());
+    }
+
+    #[test]
+    fn a_parked_future_runs_on_tokio_once_woken_and_sends_its_result() {
+        let runtime = runtime();
+        let inbox = Arc::new(Inbox::new().unwrap());
+        let task = Task::new(Arc::clone(&inbox), 7, runtime.handle());
+        let (sender, receiver) = oneshot::channel();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let pending = task
+            .first_poll(waiting_for(receiver, DropFlag(Arc::clone(&dropped))))
+            .err()
+            .expect("pending: nothing was sent yet");
+        task.park(pending);
+        assert!(matches!(*task.state(), State::Parked(_)));
+        sender.send(42).unwrap(); // wakes the task: it is spawned on Tokio
+        assert_eq!(keys_sent(&inbox), [7]);
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "dropped before its result was sent"
+        );
+    }
+
+    #[test]
+    fn cancelling_a_parked_future_drops_it_at_once() {
+        let runtime = runtime();
+        let task = Task::new(Arc::new(Inbox::new().unwrap()), 1, runtime.handle());
+        let (_sender, receiver) = oneshot::channel();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let pending = task
+            .first_poll(waiting_for(receiver, DropFlag(Arc::clone(&dropped))))
+            .err()
+            .expect("pending: nothing was sent yet");
+        task.park(pending);
+        task.cancel();
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(matches!(*task.state(), State::Cancelled));
+    }
+
+    #[test]
+    fn a_future_that_wakes_itself_in_the_first_poll_is_spawned_at_once() {
+        let runtime = runtime();
+        let inbox = Arc::new(Inbox::new().unwrap());
+        let task = Task::new(Arc::clone(&inbox), 3, runtime.handle());
+        let future = erase(async {
+            tokio::task::yield_now().await; // wakes its own waker, then returns Pending
+            Ok::<u64, PyErr>(1)
+        });
+        let pending = task
+            .first_poll(future)
+            .err()
+            .expect("yield_now is pending once");
+        task.park(pending);
+        assert!(matches!(*task.state(), State::Spawned(_)));
+        assert_eq!(keys_sent(&inbox), [3]);
+    }
+
+    #[test]
+    fn a_panic_in_the_first_poll_becomes_rust_panic() {
+        let runtime = runtime();
+        let task = Task::new(Arc::new(Inbox::new().unwrap()), 1, runtime.handle());
+        fn index_out_of_bounds() -> PyResult<u64> {
+            panic!("index out of bounds")
+        }
+        let panicking = erase(async { index_out_of_bounds() });
+        let finished = task
+            .first_poll(panicking)
+            .ok()
+            .expect("a panic finishes the future");
+        Python::initialize();
+        Python::attach(|py| {
+            let error = finished(py).unwrap_err();
+            assert!(error.is_instance_of::<RustPanic>(py));
+            assert_eq!(
+                error.value(py).to_string(),
+                "rust future panicked: index out of bounds"
+            );
+        });
+    }
+}
