@@ -184,13 +184,7 @@ impl LoopBridge {
     /// The bridge of `event_loop`, created (and its socket watched) on first use.
     pub fn for_loop<'py>(event_loop: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Self>>> {
         let py = event_loop.py();
-        // No Python code runs while `LOOPS` is locked: Python code may release the GIL, and
-        // another thread holding the GIL would then wait for this lock forever.
-        let listed = lock(&LOOPS)
-            .iter()
-            .find(|(l, _)| l.is(event_loop))
-            .map(|(_, bridge)| bridge.as_ref().map(|b| b.bind(py).clone()));
-        if let Some(bridge) = listed {
+        if let Some(bridge) = Self::listed(event_loop) {
             return Ok(bridge);
         }
         // A new loop (a new `asyncio.run`, a test's loop): forget the closed ones first.
@@ -217,6 +211,16 @@ impl LoopBridge {
         // Dropped with the lock released: a loop's last reference may run Python code.
         drop(forgotten);
         Ok(bridge)
+    }
+
+    /// The bridge of `event_loop` if it has been served before (`Some(None)`: no bridge).
+    pub fn listed<'py>(event_loop: &Bound<'py, PyAny>) -> Option<Option<Bound<'py, Self>>> {
+        // No Python code runs while `LOOPS` is locked: Python code may release the GIL, and
+        // another thread holding the GIL would then wait for this lock forever.
+        lock(&LOOPS)
+            .iter()
+            .find(|(l, _)| l.is(event_loop))
+            .map(|(_, bridge)| bridge.as_ref().map(|b| b.bind(event_loop.py()).clone()))
     }
 
     /// Creates a bridge and registers its socket with `loop.add_reader`.

@@ -58,9 +58,7 @@ where
     task.park(future);
     let py_future = rust_future_class(py)?.call((), Some(&loop_kwarg(event_loop)?))?;
     py_future.setattr(pyo3::intern!(py, "_rust_key"), task.key)?;
-    bridge
-        .get()
-        .wait(task.key, py_future.clone().unbind(), task);
+    bridged.wait(task.key, py_future.clone().unbind(), task);
     Ok(py_future)
 }
 // ANCHOR_END: start
@@ -105,7 +103,7 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
 // ANCHOR_END: panic
 
 // ANCHOR: task
-/// One future that was pending at its first poll.
+/// One Rust future behind an `asyncio.Future`: where it is, and where its result goes.
 pub struct Task {
     state: Mutex<State>,
     inbox: Arc<Inbox>,
@@ -237,7 +235,8 @@ fn drop_rust_future(future: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = future.py();
     let key: u64 = future.getattr(pyo3::intern!(py, "_rust_key"))?.extract()?;
     let event_loop = future.call_method0(pyo3::intern!(py, "get_loop"))?;
-    if let Some(bridge) = LoopBridge::for_loop(&event_loop)? {
+    // The loop's bridge made this future, so it is listed (unless the loop has closed).
+    if let Some(Some(bridge)) = LoopBridge::listed(&event_loop) {
         if let Some(task) = bridge.get().forget(key) {
             task.cancel();
         }
