@@ -90,6 +90,10 @@ step-06: (step "06")
 [group('steps')]
 step-07: (step "07")
 
+# Step 08: step 07 with a faster bridge between asyncio and Tokio
+[group('steps')]
+step-08: (step "08")
+
 # Build stage STEP and run the tests of steps 01..STEP against it, then check its stub
 [group('test')]
 test-step STEP=latest: (step STEP)
@@ -177,14 +181,14 @@ test-pitfalls: (step latest)
     "{{ bin }}/python" -m mypy.stubtest pitfalls --allowlist tests/pitfalls/stubtest-allowlist.txt
     "{{ bin }}/python" -m mypy tests/pitfalls
 
-# Build the release wheel of step 07 (abi3: one wheel for CPython >= 3.9) into target/wheels
+# Build the release wheel of the newest stage (abi3: one wheel for CPython >= 3.9) into target/wheels
 [group('wheel')]
 wheel: setup
     rm -f target/wheels/fastapi_async-*.whl
     "{{ bin }}/maturin" build --release --quiet --out target/wheels \
-        --manifest-path steps/step-07-fastapi-app/Cargo.toml
+        --manifest-path "$(just _stage-dir {{ latest }})/Cargo.toml"
 
-# Install that wheel into a fresh venv under target/ and run the tests of steps 01..07 on it
+# Install that wheel into a fresh venv under target/ and run the tests of steps 01..latest on it
 [group('wheel')]
 test-wheel: wheel setup-redis
     #!/usr/bin/env bash
@@ -196,10 +200,10 @@ test-wheel: wheel setup-redis
     # The test dependencies from pyproject's dev group, then the wheel (not the .venv build).
     "$venv/bin/python" -m pip install --quiet --group dev target/wheels/fastapi_async-*.whl
     dirs=()
-    for n in $(seq 1 7); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
+    for n in $(seq 1 "$((10#{{ latest }}))"); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
     echo "== wheel: pytest ${dirs[*]} against $(ls target/wheels/fastapi_async-*.whl)"
     # -p no:cacheprovider: the repository's .pytest_cache belongs to .venv's runs.
-    "$venv/bin/python" -m pytest -p no:cacheprovider --stage 07 "${dirs[@]}"
+    "$venv/bin/python" -m pytest -p no:cacheprovider --stage {{ latest }} "${dirs[@]}"
 
 # Build the newest stage and benchmark it against pure Python (ARGS: --quick, --no-http, --no-cargo)
 [group('bench')]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import importlib
 import json
 import math
 import os
@@ -48,6 +49,18 @@ import fastapi_async
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS_DIR = ROOT / "steps"
+
+# From stage 08 on: futures of known shapes through either bridge, for the bridge-to-bridge
+# scenario (`probes.rs`; an attribute of the extension module, not part of the API).
+PROBES: Any = getattr(importlib.import_module("fastapi_async.fastapi_async"), "_probes", None)
+
+
+def available(name: str) -> bool:
+    """Whether the installed stage has ``name`` (``"_probes.handoff"``: a probe)."""
+    if name.startswith("_probes."):
+        return PROBES is not None and hasattr(PROBES, name.removeprefix("_probes."))
+    return hasattr(fastapi_async, name)
+
 
 Timed = Callable[[], Awaitable[float]]
 """One timed run: does the work once and returns the seconds it took (per item, if the
@@ -129,6 +142,7 @@ class Scenario:
 class Sizes:
     awaits_ready: int
     awaits_woken: int
+    awaits_handoff: int
     fan_out_small: int
     fan_out_large: int
     batch: int
@@ -138,8 +152,8 @@ class Sizes:
     repeats_large: int
 
 
-FULL = Sizes(2_000, 200, 10_000, 100_000, 100_000, 10_000_000, 10_000, 9, 3)
-QUICK = Sizes(200, 20, 500, 2_000, 5_000, 100_000, 500, 3, 2)
+FULL = Sizes(2_000, 200, 2_000, 10_000, 100_000, 100_000, 10_000_000, 10_000, 9, 3)
+QUICK = Sizes(200, 20, 200, 500, 2_000, 5_000, 100_000, 500, 3, 2)
 
 
 def python_sum(n: int) -> int:
@@ -237,6 +251,7 @@ def scenarios(sizes: Sizes) -> list[Scenario]:
         return f"{n:_}".replace("_", "\u00a0")  # 10 000, with a no-break space
 
     n, woken = count(sizes.cpu_n), count(sizes.awaits_woken)
+    handoffs = count(sizes.awaits_handoff)
     return [
         Scenario(
             "await_ready",
@@ -262,6 +277,22 @@ def scenarios(sizes: Sizes) -> list[Scenario]:
             timed_loop(lambda i: asyncio.sleep(0.001), sizes.awaits_woken),
             needs=("fetch_data_async",),
         ),
+        # ANCHOR: bridges
+        Scenario(
+            "await_handoff_bridges",
+            f"await of a result handed over by a Tokio task ({handoffs} in a row)",
+            "bridge against bridge",
+            "time per await",
+            sizes.repeats,
+            "_probes.handoff(i)",
+            "_probes.handoff_future_into_py(i)",
+            timed_loop(lambda i: PROBES.handoff(i), sizes.awaits_handoff),
+            timed_loop(lambda i: PROBES.handoff_future_into_py(i), sizes.awaits_handoff),
+            note="both sides are Rust: the same future through this stage's bridge and through "
+            "step 07's `future_into_py` (the second column is that baseline, not Python)",
+            needs=("_probes.handoff", "_probes.handoff_future_into_py"),
+        ),
+        # ANCHOR_END: bridges
         Scenario(
             "fan_out_small",
             f"fan-out: {count(sizes.fan_out_small)} concurrent 10 ms sleeps",
@@ -433,6 +464,13 @@ def http_scenarios() -> list[HttpScenario]:
             needs=("fetch_data_async",),
         ),
         HttpScenario(
+            "http_fetch_woken",
+            "HTTP GET /fetch/{id}?delay_ms=1 (woken from Tokio)",
+            "GET",
+            "/fetch/1?delay_ms=1",
+            needs=("fetch_data_async",),
+        ),
+        HttpScenario(
             "http_batch",
             "HTTP POST /process/batch, 10 strings",
             "POST",
@@ -526,7 +564,7 @@ def check_same_answer(rust_base: str, python_base: str, scenario: HttpScenario) 
 
 def run_http(progress: Progress, duration_s: int, connections: int) -> list[dict[str, Any]]:
     stage = newest_stage_dir()
-    chosen = [s for s in http_scenarios() if all(hasattr(fastapi_async, n) for n in s.needs)]
+    chosen = [s for s in http_scenarios() if all(available(n) for n in s.needs)]
     with serve(stage, "app") as rust_base, serve(ROOT / "bench", "twin_app") as python_base:
         for scenario in chosen:
             check_same_answer(rust_base, python_base, scenario)
@@ -738,7 +776,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    chosen = [s for s in scenarios(sizes) if all(hasattr(fastapi_async, n) for n in s.needs)]
+    chosen = [s for s in scenarios(sizes) if all(available(n) for n in s.needs)]
     http = not args.no_http
     if http and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install -y wrk`, or pass --no-http")

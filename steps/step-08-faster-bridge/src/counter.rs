@@ -1,0 +1,164 @@
+//! Step 03's class: state shared between Python calls and Tokio tasks.
+//!
+//! `AsyncCounter` is a Python class whose methods return awaitables. Each call clones an
+//! `Arc` to the same count and moves the clone into a Tokio future, so many futures (and
+//! many Tokio worker threads) can update one value at once. The count is guarded by a
+//! `tokio::sync::Mutex`, the seed design of this guide; the chapter measures why a
+//! `std::sync::Mutex` or an `AtomicU64` would do the same job more cheaply here.
+//!
+//! That count lives in this process. With several processes (`uvicorn --workers N`, or
+//! several machines) each has its own, so the count can also live in Redis
+//! (`redis_counter.rs`), chosen once, when the counter is made, from
+//! `FASTAPI_ASYNC_REDIS_URL`: the Python API is the same either way.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use tokio::sync::Mutex;
+
+use crate::bridge::future_into_py;
+use crate::errors::Error;
+use crate::redis_counter::{RedisCounter, REDIS_URL_ENV};
+
+// ANCHOR: class
+/// A count shared by every awaitable its methods return.
+///
+/// `frozen`: Python can never get a mutable borrow of the object itself, so PyO3 skips
+/// its runtime borrow checks; every change goes through the mutex (or Redis) instead,
+/// which is what lets Tokio threads change the count without the GIL.
+#[pyclass(frozen, module = "fastapi_async")]
+pub struct AsyncCounter {
+    backend: Backend,
+}
+
+/// Where the count lives, chosen once, at construction.
+enum Backend {
+    /// In this process. `Arc`: each future owns a handle to the same count (futures must
+    /// be `'static`). `Mutex`: many Tokio worker threads may touch it at the same moment.
+    InProcess(Arc<Mutex<u64>>),
+    /// In Redis, shared by every process that uses the same server.
+    Redis(Arc<RedisCounter>),
+}
+// ANCHOR_END: class
+
+// ANCHOR: backend
+impl Backend {
+    /// Redis if `FASTAPI_ASYNC_REDIS_URL` is set (and not empty), else in this process.
+    fn from_env() -> Result<Self, Error> {
+        match std::env::var(REDIS_URL_ENV) {
+            Ok(url) if !url.trim().is_empty() => {
+                Ok(Self::Redis(Arc::new(RedisCounter::from_url(url.trim())?)))
+            }
+            _ => Ok(Self::InProcess(Arc::new(Mutex::new(0)))),
+        }
+    }
+}
+// ANCHOR_END: backend
+
+// ANCHOR: methods
+#[pymethods]
+impl AsyncCounter {
+    /// Reads `FASTAPI_ASYNC_REDIS_URL` now: a bad URL is a `ValueError` here, not at the
+    /// first request. Connects to Redis later, on the first call that needs it.
+    #[new]
+    fn new() -> PyResult<Self> {
+        Ok(Self {
+            backend: Backend::from_env()?,
+        })
+    }
+
+    /// `"in-process"` or `"redis"`: where this counter keeps its count.
+    #[getter]
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::InProcess(_) => "in-process",
+            Backend::Redis(_) => "redis",
+        }
+    }
+
+    /// Adds one and resolves to the new count.
+    fn increment_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.backend {
+            Backend::InProcess(count) => {
+                let count = Arc::clone(count);
+                future_into_py(py, async move {
+                    let mut count = count.lock().await;
+                    *count = incremented(*count)?;
+                    Ok(*count)
+                })
+            }
+            Backend::Redis(redis) => {
+                let redis = Arc::clone(redis);
+                future_into_py(py, async move { Ok(redis.increment().await?) })
+            }
+        }
+    }
+
+    /// Resolves to the current count.
+    fn get_count_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.backend {
+            Backend::InProcess(count) => {
+                let count = Arc::clone(count);
+                future_into_py(py, async move { Ok(*count.lock().await) })
+            }
+            Backend::Redis(redis) => {
+                let redis = Arc::clone(redis);
+                future_into_py(py, async move { Ok(redis.get().await?) })
+            }
+        }
+    }
+
+    /// Sets the count to zero and resolves to 0.
+    fn reset_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.backend {
+            Backend::InProcess(count) => {
+                let count = Arc::clone(count);
+                future_into_py(py, async move {
+                    let mut count = count.lock().await;
+                    *count = 0;
+                    Ok(*count)
+                })
+            }
+            Backend::Redis(redis) => {
+                let redis = Arc::clone(redis);
+                future_into_py(py, async move { Ok(redis.reset().await?) })
+            }
+        }
+    }
+}
+// ANCHOR_END: methods
+
+// ANCHOR: overflow
+/// `count + 1`, or `OverflowError` when the count is already `u64::MAX`.
+///
+/// Checked, not wrapping: a counter that silently jumps back to 0 is a wrong answer, and
+/// an error leaves the count unchanged. At a billion increments a second the limit is
+/// 584 years away, so this is about stating the behaviour, not about a likely failure.
+fn incremented(count: u64) -> Result<u64, Error> {
+    count
+        .checked_add(1)
+        .ok_or_else(|| Error::Overflow(format!("the counter is at its maximum ({})", u64::MAX)))
+}
+// ANCHOR_END: overflow
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incremented_adds_one() {
+        assert_eq!(incremented(0).unwrap(), 1);
+        assert_eq!(incremented(u64::MAX - 1).unwrap(), u64::MAX);
+    }
+
+    #[test]
+    fn incremented_refuses_to_wrap_at_the_maximum() {
+        assert_eq!(
+            incremented(u64::MAX),
+            Err(Error::Overflow(format!(
+                "the counter is at its maximum ({})",
+                u64::MAX
+            )))
+        );
+    }
+}
