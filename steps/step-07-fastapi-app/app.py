@@ -504,7 +504,7 @@ async def compute_stream(
     return EventStream(progress_events(n), headers={"Cache-Control": "no-cache"})
 
 
-async def progress_events(n: int) -> AsyncIterator[str]:
+async def progress_events(n: int) -> AsyncIterator[bytes]:
     """The events of ``/compute/{n}/stream``, formatted as Server-Sent Events."""
     stream = fastapi_async.compute_progress_stream(n)
     try:
