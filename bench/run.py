@@ -562,37 +562,66 @@ def check_same_answer(rust_base: str, python_base: str, scenario: HttpScenario) 
     assert answers[0] == answers[1], answers
 
 
-def run_http(progress: Progress, duration_s: int, connections: int) -> list[dict[str, Any]]:
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure of several wrk runs, medianed on its own."""
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def run_http(
+    progress: Progress, duration_s: int, connections: int, rounds: int
+) -> list[dict[str, Any]]:
+    """Each request against both apps, in ``rounds`` alternating rounds of ``duration_s``
+    seconds each (Rust, Python, Rust, Python, ...), so that a slow minute of a shared
+    machine hits both sides; the figures are the medians over the rounds."""
     stage = newest_stage_dir()
     chosen = [s for s in http_scenarios() if all(available(n) for n in s.needs)]
+    rounds_of: dict[str, dict[str, list[dict[str, float]]]] = {}
     with serve(stage, "app") as rust_base, serve(ROOT / "bench", "twin_app") as python_base:
+        bases = (("rust", rust_base), ("python", python_base))
         for scenario in chosen:
             check_same_answer(rust_base, python_base, scenario)
-            for side, base in (("rust", rust_base), ("python", python_base)):
-                warm_up = max(1, duration_s // 5)
-                progress.show(f"{scenario.title}: {side}, wrk {warm_up} s + {duration_s} s")
+            warm_up = max(1, duration_s // 5)
+            for side, base in bases:
+                progress.show(f"{scenario.title}: {side}, wrk warm-up {warm_up} s")
                 wrk(base + scenario.path, scenario, warm_up, connections)
-                scenario.runs[side] = wrk(base + scenario.path, scenario, duration_s, connections)
+            runs: dict[str, list[dict[str, float]]] = {"rust": [], "python": []}
+            for n in range(1, rounds + 1):
+                for side, base in bases:
+                    progress.show(f"{scenario.title}: round {n}/{rounds}, {side}, {duration_s} s")
+                    runs[side].append(wrk(base + scenario.path, scenario, duration_s, connections))
+            rounds_of[scenario.id] = runs
+            scenario.runs = {side: median_run(runs[side]) for side in runs}
             rust, python = scenario.runs["rust"], scenario.runs["python"]
             progress.finish(
                 f"{scenario.title}: Rust {rust['requests_per_s']:.0f} req/s, "
-                f"Python {python['requests_per_s']:.0f} req/s"
+                f"Python {python['requests_per_s']:.0f} req/s (medians of {rounds} rounds)"
             )
-    return [
-        {
-            "id": s.id,
-            "title": s.title,
-            "request": f"{s.method} {s.path}" + (f" with body {s.body}" if s.body else ""),
-            "duration_s": duration_s,
-            "connections": connections,
-            "rust": s.runs["rust"],
-            "python": s.runs["python"],
-            "rps_ratio": s.runs["rust"]["requests_per_s"] / s.runs["python"]["requests_per_s"],
-            # Time per request, Rust over Python: the same sense as the other ratios.
-            "ratio": s.runs["python"]["requests_per_s"] / s.runs["rust"]["requests_per_s"],
-        }
-        for s in chosen
-    ]
+    results = []
+    for s in chosen:
+        runs = rounds_of[s.id]
+        # Time per request, Rust over Python (the same sense as the other ratios), per round.
+        ratios = [
+            python["requests_per_s"] / rust["requests_per_s"]
+            for rust, python in zip(runs["rust"], runs["python"])
+        ]
+        results.append(
+            {
+                "id": s.id,
+                "title": s.title,
+                "request": f"{s.method} {s.path}" + (f" with body {s.body}" if s.body else ""),
+                "duration_s": duration_s,
+                "connections": connections,
+                "rounds": rounds,
+                "rust": s.runs["rust"],
+                "python": s.runs["python"],
+                "rust_rounds": runs["rust"],
+                "python_rounds": runs["python"],
+                "rps_ratio": s.runs["rust"]["requests_per_s"] / s.runs["python"]["requests_per_s"],
+                "ratio": s.runs["python"]["requests_per_s"] / s.runs["rust"]["requests_per_s"],
+                "ratio_range": [min(ratios), max(ratios)],
+            }
+        )
+    return results
 
 
 # ---------------------------------------------------------------- machine and reports
@@ -665,18 +694,22 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             f"HTTP: uvicorn (1 worker) on 127.0.0.1, `wrk -t2 -c{h0['connections']} "
-            f"-d{h0['duration_s']}s` on the same 2 cores.",
+            f"-d{h0['duration_s']}s` on the same 2 cores, {h0['rounds']} rounds alternating "
+            "between the two apps; medians over the rounds, and the range of the rounds' "
+            "ratios.",
             "",
             "| Request | Rust req/s | Python req/s | Rust p50 / p99 | Python p50 / p99 "
-            "| Rust / Python (time per request) |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| Rust / Python (time per request) | rounds' range |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for h in results["http"]:
             rust, python = h["rust"], h["python"]
+            low, high = h["ratio_range"]
             lines.append(
                 f"| {h['title']} | {rust['requests_per_s']:.0f} | {python['requests_per_s']:.0f} "
                 f"| {rust['p50_ms']:.2f} / {rust['p99_ms']:.2f} ms "
-                f"| {python['p50_ms']:.2f} / {python['p99_ms']:.2f} ms | {h['ratio']:.2f} |"
+                f"| {python['p50_ms']:.2f} / {python['p99_ms']:.2f} ms | {h['ratio']:.2f} "
+                f"| {low:.2f} to {high:.2f} |"
             )
     if results["rust_only"]:
         cost = results["rust_only"]["counter_cost"]
@@ -799,8 +832,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     asyncio.run(in_process())
     if http:
-        duration, connections = (2, 16) if args.quick else (10, 64)
-        results["http"] = run_http(progress, duration, connections)
+        duration, connections, rounds = (2, 16, 1) if args.quick else (5, 64, 3)
+        results["http"] = run_http(progress, duration, connections, rounds)
 
     results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
     args.out.mkdir(parents=True, exist_ok=True)

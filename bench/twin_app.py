@@ -15,13 +15,16 @@ from typing import Annotated
 from fastapi import Body, FastAPI, Path, Query
 from pydantic import BaseModel
 
-# The limits of the Rust module (`fastapi_async.MAX_DELAY_MS`, `MAX_BATCH_ITEMS`), copied so
-# that this app does not import the extension at all.
+# The limits of the Rust module (`fastapi_async.MAX_DELAY_MS`, `MAX_BATCH_ITEMS`) and of
+# the app (`MAX_BODY_BYTES`), copied so that this app does not import the extension at all.
 MAX_DELAY_MS = 60_000
 MAX_BATCH_ITEMS = 100_000
+MAX_BODY_BYTES = 16 * 1024 * 1024
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 
-app = FastAPI(title="Pure-Python twin of the benchmarked endpoints")
+# `max_body_size` as in the app: FastAPI then wraps every request in its body-limit
+# middleware, which costs both servers the same.
+app = FastAPI(title="Pure-Python twin of the benchmarked endpoints", max_body_size=MAX_BODY_BYTES)
 
 
 class FetchResponse(BaseModel):
