@@ -37,11 +37,16 @@ async def run_script(path: Path, limit: asyncio.Semaphore) -> int:
         return await process.wait()
 
 
+async def failed_exit_codes(script: Path, runs: int) -> list[int]:
+    """Runs ``script`` ``runs`` times (``AT_ONCE`` at a time) and returns the exit codes
+    that were not 0. A negative code is the signal that killed the process: -6 is SIGABRT."""
+    limit = asyncio.Semaphore(AT_ONCE)
+    codes = await asyncio.gather(*(run_script(script, limit) for _ in range(runs)))
+    return [code for code in codes if code != 0]
+
+
 async def test_script_exits_cleanly_every_time(tmp_path: Path) -> None:
     script = tmp_path / "exit_right_after_await.py"
     script.write_text(SCRIPT)
-    limit = asyncio.Semaphore(AT_ONCE)
-    codes = await asyncio.gather(*(run_script(script, limit) for _ in range(RUNS)))
-    failures = [code for code in codes if code != 0]
-    # A negative code is the signal that killed the process: -6 is SIGABRT.
+    failures = await failed_exit_codes(script, RUNS)
     assert failures == [], f"{len(failures)} of {RUNS} runs failed, exit codes {set(failures)}"

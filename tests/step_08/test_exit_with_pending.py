@@ -7,10 +7,9 @@ the loop's inbox. With step 07's bridge that delivery attached to the interprete
 only writes to a socket, so the process must exit cleanly every time.
 """
 
-import asyncio
 from pathlib import Path
 
-from ..step_01.test_clean_exit import run_script
+from ..step_01.test_clean_exit import failed_exit_codes
 
 SCRIPT = """
 import asyncio
@@ -25,14 +24,10 @@ assert asyncio.run(main())[0] == [f"Data for ID {i}" for i in range(3)]
 """
 
 RUNS = 100
-AT_ONCE = 4
 
 
 async def test_exit_with_futures_still_pending_on_tokio_is_clean(tmp_path: Path) -> None:
     script = tmp_path / "exit_while_pending.py"
     script.write_text(SCRIPT)
-    limit = asyncio.Semaphore(AT_ONCE)
-    codes = await asyncio.gather(*(run_script(script, limit) for _ in range(RUNS)))
-    failures = [code for code in codes if code != 0]
-    # A negative code is the signal that killed the process: -6 is SIGABRT.
+    failures = await failed_exit_codes(script, RUNS)
     assert failures == [], f"{len(failures)} of {RUNS} runs failed, exit codes {set(failures)}"
