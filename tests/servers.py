@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,24 @@ def serve_in_thread(app: FastAPI, **config: Any) -> Iterator[str]:
         runner.should_exit = True
         thread.join(timeout=10)
         assert not thread.is_alive(), "uvicorn did not stop within 10 s"
+
+
+@contextmanager
+def serve_http_in_thread(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Run ``server`` (bound, not yet serving) in a thread; yield its base URL, without a
+    trailing slash; shut it down and close it when the block ends."""
+    # A short poll interval lets shutdown() return in 50 ms instead of the default 0.5 s.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host!s}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 # What a clean server never prints (uvicorn's levels, Python's tracebacks, asyncio's

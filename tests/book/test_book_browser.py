@@ -12,7 +12,6 @@ import functools
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +22,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+
+from ..servers import serve_http_in_thread
 
 BUILD = Path(__file__).resolve().parents[2] / "book" / "build"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -42,15 +43,8 @@ def base_url() -> Iterator[str]:
     if not (BUILD / "index.html").is_file():
         pytest.fail(f"no built book in {BUILD}; run `just book-check`")
     handler = functools.partial(QuietHandler, directory=str(BUILD))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_http_in_thread(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield f"{url}/"
 
 
 @pytest.fixture(scope="module")

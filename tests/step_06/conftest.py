@@ -16,6 +16,8 @@ from typing import Literal
 
 import pytest
 
+from ..servers import serve_http_in_thread
+
 Failure = Literal["500", "503", "429", "404", "drop", "hang"]
 
 
@@ -108,20 +110,12 @@ class _Handler(BaseHTTPRequestHandler):
 def upstream() -> Iterator[FlakyUpstream]:
     """A flaky HTTP server on 127.0.0.1, started for one test and stopped after it."""
     server = _Server(("127.0.0.1", 0), _Handler)
-    host, port = server.server_address[:2]
-    server.upstream = FlakyUpstream(f"http://{host!s}:{port}")
-    # A short poll interval lets shutdown() return in 50 ms instead of the default 0.5 s.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield server.upstream
-    finally:
-        server.upstream.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_http_in_thread(server) as base_url:
+        server.upstream = FlakyUpstream(base_url)
+        try:
+            yield server.upstream
+        finally:
+            server.upstream.release.set()  # before the shutdown, which waits for handlers
 
 
 @pytest.fixture

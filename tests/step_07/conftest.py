@@ -3,7 +3,6 @@ real Redis servers."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi import FastAPI
 
-from ..servers import serve_in_thread
+from ..servers import serve_http_in_thread, serve_in_thread
 from ..step_06.conftest import FlakyUpstream, closed_port_url, upstream
 from .redis_server import RedisServer
 
@@ -36,17 +35,8 @@ class _Redirector(BaseHTTPRequestHandler):
 @pytest.fixture
 def redirector() -> Iterator[str]:
     """The base URL of a server on 127.0.0.1 that redirects wherever ``?to=`` says."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_http_in_thread(ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)) as url:
+        yield url
 
 
 @pytest.fixture
