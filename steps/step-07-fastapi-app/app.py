@@ -510,11 +510,10 @@ async def progress_events(n: int) -> AsyncIterator[bytes]:
     try:
         async for update in stream:
             if update.sum is None:
-                data = {"done": update.done, "total": update.total}
-                yield format_sse_event(event="progress", data_str=compact_json(data))
+                event, data = "progress", {"done": update.done, "total": update.total}
             else:
-                data = {"n": n, "sum": update.sum}
-                yield format_sse_event(event="sum", data_str=compact_json(data))
+                event, data = "sum", {"n": n, "sum": update.sum}
+            yield format_sse_event(event=event, data_str=json.dumps(data, separators=(",", ":")))
             # Updates that are already waiting are awaited without a pause, and sending does
             # not wait either: give the loop a turn, so that it notices a client that left.
             await asyncio.sleep(0)
@@ -522,10 +521,6 @@ async def progress_events(n: int) -> AsyncIterator[bytes]:
         # The client went away (this generator was cancelled or closed) or the stream
         # ended: either way, stop the Rust work now rather than when the GC runs.
         stream.close()
-
-
-def compact_json(data: dict[str, int]) -> str:
-    return json.dumps(data, separators=(",", ":"))
 
 
 # ANCHOR_END: stream
