@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from fastapi import FastAPI
 
 from ..conftest import stage_dir
-from ..servers import ServerProcess, serve_in_process, serve_in_thread
-from ..step_07.conftest import redirector, upstream
+from ..servers import ServerProcess, serve_in_process
+from ..step_07.conftest import redirector, server_url, upstream
 
 # The most sockets one process here opens at once (10 000 clients, or the server's ends of
 # their connections, in a subprocess with its own table), plus room for everything else.
@@ -101,12 +100,6 @@ def server_warnings() -> Iterator[WarningRecords]:
             logger.removeHandler(handler)
 
 
-@pytest.fixture
-def threaded_server(app: FastAPI) -> Iterator[str]:
-    """The stage's app on uvicorn in a thread of this process, so ``active_tasks()`` is its."""
-    with serve_in_thread(app) as url:
-        yield url
-
-
-# Step 06's flaky upstream and step 07's redirector, both on 127.0.0.1 in this process.
-__all__ = ["redirector", "upstream"]
+# Step 06's flaky upstream, step 07's redirector, and the stage's app on uvicorn in a thread
+# of this process (so that ``active_tasks()`` is the server's), all on 127.0.0.1.
+__all__ = ["redirector", "server_url", "upstream"]

@@ -1,6 +1,6 @@
 """Cancellation: clients that leave mid-request leave no Rust work running, and no noise.
 
-The server runs in a thread of this process (``threaded_server``), so the test reads the
+The server runs in a thread of this process (``server_url``), so the test reads the
 very counter the app's futures update: ``fastapi_async.active_tasks()`` counts each
 ``api_call_with_timeout`` future and each running ``compute_progress_stream``
 computation until Rust drops it. Every wait below is a bounded poll of that counter.
@@ -26,12 +26,12 @@ NEVER_MS = fa.MAX_LATENCY_MS
 @pytest.mark.parametrize("clients", [1_000])
 @pytest.mark.timeout(120)
 async def test_clients_that_leave_mid_request_leave_no_rust_future_alive(
-    clients: int, threaded_server: str, server_warnings: WarningRecords, many_open_files: int
+    clients: int, server_url: str, server_warnings: WarningRecords, many_open_files: int
 ) -> None:
     assert fa.active_tasks() == 0
     target = f"/api/slow?timeout_ms={NEVER_MS}&latency_ms={NEVER_MS}"
     request = build_request("GET", target.encode())
-    opened = await asyncio.gather(*(start_raw(threaded_server, request) for _ in range(clients)))
+    opened = await asyncio.gather(*(start_raw(server_url, request) for _ in range(clients)))
     # Every request has reached its handler: one Rust future each, all pending.
     await wait_until(lambda: fa.active_tasks() == clients, within_s=60)
     await asyncio.gather(*(hang_up(writer) for _, writer in opened))
@@ -65,11 +65,11 @@ STREAM_N = 100_000_000  # about 0.1 s of work in 20 steps: still running when th
 )
 @pytest.mark.timeout(300)
 async def test_clients_that_leave_mid_stream_stop_every_computation(
-    clients: int, threaded_server: str, server_warnings: WarningRecords, many_open_files: int
+    clients: int, server_url: str, server_warnings: WarningRecords, many_open_files: int
 ) -> None:
     assert fa.active_tasks() == 0
     seen = await asyncio.gather(
-        *(leave_after_first_progress(threaded_server, STREAM_N) for _ in range(clients))
+        *(leave_after_first_progress(server_url, STREAM_N) for _ in range(clients))
     )
     assert seen == [True] * clients
     waited = await wait_until(lambda: fa.active_tasks() == 0, within_s=60)
