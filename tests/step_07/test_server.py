@@ -55,11 +55,14 @@ def test_uvicorn_with_two_spawned_workers_serves_requests(pytestconfig: pytest.C
     # uvicorn starts its workers with multiprocessing's "spawn": each is a fresh process
     # that imports the app itself, so no Tokio runtime crosses a fork().
     app_dir = stage_dir(pytestconfig.getoption("--stage"))
-    with serve_in_process(
-        app_dir, env={"FASTAPI_ASYNC_WORKER_THREADS": "2"}, args=("--workers", "2")
-    ) as server:
-        answers = [httpx.get(f"{server.url}/fetch/7?delay_ms=1").status_code for _ in range(10)]
+    with (
+        serve_in_process(app_dir, env={"FASTAPI_ASYNC_WORKER_THREADS": "2"}, workers=2) as server,
+        # One kept-alive connection: every request below reaches the same worker, so its
+        # /health describes the runtime that served the fetches. (Each worker has its own.)
+        httpx.Client(base_url=server.url) as client,
+    ):
+        answers = [client.get("/fetch/7?delay_ms=1").status_code for _ in range(10)]
         assert answers == [200] * 10
-        health = httpx.get(f"{server.url}/health").json()
+        health = client.get("/health").json()
         assert health["worker_threads"] == 2
         assert health["runtime_started"] is True
