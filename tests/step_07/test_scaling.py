@@ -78,8 +78,9 @@ def test_four_workers_without_redis_each_count_only_their_own_share(
     assert 2 <= len(workers) <= WORKERS, workers
     assert sum(workers) == INCREMENTS
     # ...and no process knows the total: a client sees one worker's share, never 4 000.
+    # (0 is the share of a worker that happened to accept no increment.)
     assert max(counts) < INCREMENTS
-    assert all(read in workers for read in reads), (reads, workers)
+    assert all(read in {0, *workers} for read in reads), (reads, workers)
 
 
 # ANCHOR_END: split
