@@ -6,23 +6,15 @@ only the tests serve, adds ``GET /test-only/panic``: it raises ``RustPanic``, ex
 awaiting a panicked future raises (pyo3-async-runtimes catches the panic on the Tokio
 thread and fails the Python future with it). The app's own handler maps it.
 
-Served with ``uvicorn panic_app:app --app-dir tests/reliability``; the stage's ``app.py``
-is the file named by ``FASTAPI_ASYNC_APP``.
+Served with ``uvicorn panic_app:app --app-dir <stage folder>`` and this folder on
+``PYTHONPATH``: ``--app-dir`` makes the stage's ``app.py`` importable as ``app``.
 """
 
-import importlib.util
-import os
-
-from fastapi import FastAPI
+from app import app
 
 import fastapi_async
 
-_spec = importlib.util.spec_from_file_location("stage_app", os.environ["FASTAPI_ASYNC_APP"])
-assert _spec is not None
-assert _spec.loader is not None
-_stage = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_stage)
-app: FastAPI = _stage.app
+__all__ = ["app"]
 
 
 @app.get("/test-only/panic", include_in_schema=False)

@@ -149,9 +149,7 @@ async def test_a_slow_upstream_within_the_attempt_time_succeeds(
 # ANCHOR: panic
 async def test_a_rust_panic_is_a_500_json_and_the_server_keeps_serving(app_dir: Path) -> None:
     here = Path(__file__).parent
-    with serve_in_process(
-        here, app="panic_app:app", env={"FASTAPI_ASYNC_APP": str(app_dir / "app.py")}
-    ) as server:
+    with serve_in_process(app_dir, app="panic_app:app", env={"PYTHONPATH": str(here)}) as server:
         panicked = await request(server.url, "GET", "/test-only/panic")
         after = [await request(server.url, "GET", f"/fetch/{i}?delay_ms=1") for i in range(3)]
         problems = server.problems()

@@ -53,12 +53,8 @@ def server_url(app: FastAPI) -> Iterator[str]:
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A new, empty redis-server on a free 127.0.0.1 port, without persistence."""
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
+    with RedisServer(tmp_path) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # ANCHOR_END: redis_fixture
@@ -67,9 +63,5 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def durable_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """Like ``redis_server``, but every write reaches its append-only file before the reply."""
-    server = RedisServer(tmp_path, durable=True)
-    server.start()
-    try:
+    with RedisServer(tmp_path, durable=True) as server:
         yield server
-    finally:
-        server.stop()
