@@ -28,16 +28,16 @@ use crate::runtime::future_into_py;
 /// which is what lets Tokio threads change the count without the GIL.
 #[pyclass(frozen, module = "fastapi_async")]
 pub struct AsyncCounter {
-    backend: Backend,
+    /// `Arc`: each future owns a handle to the same count (futures must be `'static`).
+    backend: Arc<Backend>,
 }
 
 /// Where the count lives, chosen once, at construction.
 enum Backend {
-    /// In this process. `Arc`: each future owns a handle to the same count (futures must
-    /// be `'static`). `Mutex`: many Tokio worker threads may touch it at the same moment.
-    InProcess(Arc<Mutex<u64>>),
+    /// In this process. `Mutex`: many Tokio worker threads may touch it at the same moment.
+    InProcess(Mutex<u64>),
     /// In Redis, shared by every process that uses the same server.
-    Redis(Arc<RedisCounter>),
+    Redis(RedisCounter),
 }
 // ANCHOR_END: class
 
@@ -47,9 +47,39 @@ impl Backend {
     fn from_env() -> Result<Self, Error> {
         match std::env::var(REDIS_URL_ENV) {
             Ok(url) if !url.trim().is_empty() => {
-                Ok(Self::Redis(Arc::new(RedisCounter::from_url(url.trim())?)))
+                Ok(Self::Redis(RedisCounter::from_url(url.trim())?))
             }
-            _ => Ok(Self::InProcess(Arc::new(Mutex::new(0)))),
+            _ => Ok(Self::InProcess(Mutex::new(0))),
+        }
+    }
+
+    /// The three operations, once per backend; the in-process arms are step 03's code.
+    async fn increment(&self) -> Result<u64, Error> {
+        match self {
+            Self::InProcess(count) => {
+                let mut count = count.lock().await;
+                *count = incremented(*count)?;
+                Ok(*count)
+            }
+            Self::Redis(redis) => redis.increment().await,
+        }
+    }
+
+    async fn get(&self) -> Result<u64, Error> {
+        match self {
+            Self::InProcess(count) => Ok(*count.lock().await),
+            Self::Redis(redis) => redis.get().await,
+        }
+    }
+
+    async fn reset(&self) -> Result<u64, Error> {
+        match self {
+            Self::InProcess(count) => {
+                let mut count = count.lock().await;
+                *count = 0;
+                Ok(*count)
+            }
+            Self::Redis(redis) => redis.reset().await,
         }
     }
 }
@@ -63,14 +93,14 @@ impl AsyncCounter {
     #[new]
     fn new() -> PyResult<Self> {
         Ok(Self {
-            backend: Backend::from_env()?,
+            backend: Arc::new(Backend::from_env()?),
         })
     }
 
     /// `"in-process"` or `"redis"`: where this counter keeps its count.
     #[getter]
     fn backend(&self) -> &'static str {
-        match self.backend {
+        match *self.backend {
             Backend::InProcess(_) => "in-process",
             Backend::Redis(_) => "redis",
         }
@@ -78,52 +108,20 @@ impl AsyncCounter {
 
     /// Adds one and resolves to the new count.
     fn increment_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.backend {
-            Backend::InProcess(count) => {
-                let count = Arc::clone(count);
-                future_into_py(py, async move {
-                    let mut count = count.lock().await;
-                    *count = incremented(*count)?;
-                    Ok(*count)
-                })
-            }
-            Backend::Redis(redis) => {
-                let redis = Arc::clone(redis);
-                future_into_py(py, async move { Ok(redis.increment().await?) })
-            }
-        }
+        let backend = Arc::clone(&self.backend);
+        future_into_py(py, async move { Ok(backend.increment().await?) })
     }
 
     /// Resolves to the current count.
     fn get_count_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.backend {
-            Backend::InProcess(count) => {
-                let count = Arc::clone(count);
-                future_into_py(py, async move { Ok(*count.lock().await) })
-            }
-            Backend::Redis(redis) => {
-                let redis = Arc::clone(redis);
-                future_into_py(py, async move { Ok(redis.get().await?) })
-            }
-        }
+        let backend = Arc::clone(&self.backend);
+        future_into_py(py, async move { Ok(backend.get().await?) })
     }
 
     /// Sets the count to zero and resolves to 0.
     fn reset_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.backend {
-            Backend::InProcess(count) => {
-                let count = Arc::clone(count);
-                future_into_py(py, async move {
-                    let mut count = count.lock().await;
-                    *count = 0;
-                    Ok(*count)
-                })
-            }
-            Backend::Redis(redis) => {
-                let redis = Arc::clone(redis);
-                future_into_py(py, async move { Ok(redis.reset().await?) })
-            }
-        }
+        let backend = Arc::clone(&self.backend);
+        future_into_py(py, async move { Ok(backend.reset().await?) })
     }
 }
 // ANCHOR_END: methods
