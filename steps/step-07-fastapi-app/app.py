@@ -80,7 +80,7 @@ class ErrorDetail(BaseModel):
 
 # Answered before the handler runs, for a route with a JSON body: the body is not UTF-8
 # (FastAPI's own 400), or it is larger than the limit.
-BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+BODY_ERRORS: dict[Union[int, str], dict[str, Any]] = {
     400: {"model": ErrorDetail, "description": "The body could not be read as UTF-8 JSON."},
     413: {"description": f"The body is larger than {MAX_BODY_BYTES} bytes."},
 }
