@@ -46,11 +46,18 @@ setup-redis:
         exit 0
     fi
     echo "Installing Debian's redis-server for the Redis tests (once)..."
+    just _apt-install redis-server
+    # Debian starts a system-wide service on port 6379; the tests start their own servers.
+
+# Install Debian packages with apt-get (through sudo when not root)
+[private]
+_apt-install +PACKAGES:
+    #!/usr/bin/env bash
+    set -euo pipefail
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y redis-server
-    # Debian starts a system-wide service on port 6379; the tests start their own servers.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y {{ PACKAGES }}
 
 # Build stage STEP (release) and install it into .venv as `fastapi_async`
 [group('steps')]
@@ -213,8 +220,7 @@ bench *ARGS: (step latest)
     # The HTTP scenarios load both servers with wrk (Debian package, about 2 s to install).
     if [[ " {{ ARGS }} " != *" --no-http "* ]] && ! command -v wrk >/dev/null; then
         echo "Installing wrk for the HTTP scenarios..."
-        sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get install -y wrk
+        just _apt-install wrk
     fi
     # Results go to target/bench/ (results.json, results.md, chart.svg); never part of `just test`.
     "{{ bin }}/python" bench/run.py {{ ARGS }}
@@ -226,8 +232,7 @@ bench-scaling *ARGS: (step latest) setup-redis
     set -euo pipefail
     if [[ " {{ ARGS }} " != *" --no-http "* ]] && ! command -v wrk >/dev/null; then
         echo "Installing wrk for the HTTP runs..."
-        sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get install -y wrk
+        just _apt-install wrk
     fi
     # Results go to target/bench/scaling.{json,md}; never part of `just test`.
     "{{ bin }}/python" bench/scaling.py {{ ARGS }}
@@ -254,10 +259,7 @@ book-check: book-build
     set -euo pipefail
     if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
         echo "Installing Debian's chromium and chromium-driver for the browser test..."
-        sudo=""
-        if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-        $sudo apt-get update
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium chromium-driver
+        just _apt-install chromium chromium-driver
     fi
     "{{ bin }}/python" -m pytest tests/book
 
