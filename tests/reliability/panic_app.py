@@ -10,11 +10,15 @@ Served with ``uvicorn panic_app:app --app-dir <stage folder>`` and this folder o
 ``PYTHONPATH``: ``--app-dir`` makes the stage's ``app.py`` importable as ``app``.
 """
 
-from app import app
+import importlib
+
+from fastapi import FastAPI
 
 import fastapi_async
 
-__all__ = ["app"]
+# The stage's app.py, importable as `app` because uvicorn's --app-dir put its folder first
+# on sys.path (imported by name here, so that the type checker needs no stub for it).
+app: FastAPI = importlib.import_module("app").app
 
 
 @app.get("/test-only/panic", include_in_schema=False)
