@@ -41,7 +41,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -450,7 +450,6 @@ class HttpScenario:
     path: str
     body: str = ""
     needs: tuple[str, ...] = ()
-    runs: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def http_scenarios() -> list[HttpScenario]:
@@ -575,7 +574,7 @@ def run_http(
     machine hits both sides; the figures are the medians over the rounds."""
     stage = newest_stage_dir()
     chosen = [s for s in http_scenarios() if all(available(n) for n in s.needs)]
-    rounds_of: dict[str, dict[str, list[dict[str, float]]]] = {}
+    results = []
     with serve(stage, "app") as rust_base, serve(ROOT / "bench", "twin_app") as python_base:
         bases = (("rust", rust_base), ("python", python_base))
         for scenario in chosen:
@@ -589,38 +588,34 @@ def run_http(
                 for side, base in bases:
                     progress.show(f"{scenario.title}: round {n}/{rounds}, {side}, {duration_s} s")
                     runs[side].append(wrk(base + scenario.path, scenario, duration_s, connections))
-            rounds_of[scenario.id] = runs
-            scenario.runs = {side: median_run(runs[side]) for side in runs}
-            rust, python = scenario.runs["rust"], scenario.runs["python"]
+            rust, python = median_run(runs["rust"]), median_run(runs["python"])
             progress.finish(
                 f"{scenario.title}: Rust {rust['requests_per_s']:.0f} req/s, "
                 f"Python {python['requests_per_s']:.0f} req/s (medians of {rounds} rounds)"
             )
-    results = []
-    for s in chosen:
-        runs = rounds_of[s.id]
-        # Time per request, Rust over Python (the same sense as the other ratios), per round.
-        ratios = [
-            python["requests_per_s"] / rust["requests_per_s"]
-            for rust, python in zip(runs["rust"], runs["python"])
-        ]
-        results.append(
-            {
-                "id": s.id,
-                "title": s.title,
-                "request": f"{s.method} {s.path}" + (f" with body {s.body}" if s.body else ""),
-                "duration_s": duration_s,
-                "connections": connections,
-                "rounds": rounds,
-                "rust": s.runs["rust"],
-                "python": s.runs["python"],
-                "rust_rounds": runs["rust"],
-                "python_rounds": runs["python"],
-                "rps_ratio": s.runs["rust"]["requests_per_s"] / s.runs["python"]["requests_per_s"],
-                "ratio": s.runs["python"]["requests_per_s"] / s.runs["rust"]["requests_per_s"],
-                "ratio_range": [min(ratios), max(ratios)],
-            }
-        )
+            # Time per request, Rust over Python (the same sense as the other ratios), per round.
+            ratios = [
+                p["requests_per_s"] / r["requests_per_s"]
+                for r, p in zip(runs["rust"], runs["python"])
+            ]
+            body = f" with body {scenario.body}" if scenario.body else ""
+            results.append(
+                {
+                    "id": scenario.id,
+                    "title": scenario.title,
+                    "request": f"{scenario.method} {scenario.path}{body}",
+                    "duration_s": duration_s,
+                    "connections": connections,
+                    "rounds": rounds,
+                    "rust": rust,
+                    "python": python,
+                    "rust_rounds": runs["rust"],
+                    "python_rounds": runs["python"],
+                    "rps_ratio": rust["requests_per_s"] / python["requests_per_s"],
+                    "ratio": python["requests_per_s"] / rust["requests_per_s"],
+                    "ratio_range": [min(ratios), max(ratios)],
+                }
+            )
     return results
 
 
