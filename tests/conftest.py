@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import AsyncIterator
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -18,9 +20,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from .servers import serve_in_thread
+
 STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 
-# From step 07 on, the app's /retry reaches only the hosts of this allowlist (default: the
+# From step 08 on, the app's /retry reaches only the hosts of this allowlist (default: the
 # app itself on 127.0.0.1:$PORT). The tests' upstreams listen on random loopback ports.
 os.environ.setdefault("FASTAPI_ASYNC_ALLOWED_HOSTS", "127.0.0.1")
 
@@ -95,8 +99,36 @@ def app(pytestconfig: pytest.Config) -> FastAPI:
 
 
 @pytest.fixture
+def server_url(app: FastAPI) -> Iterator[str]:
+    """The app under test, served by a real uvicorn on a free 127.0.0.1 port, in a thread.
+
+    In-process, so a test can watch ``active_tasks()`` while a client disconnects.
+    """
+    with serve_in_thread(app) as url:
+        yield url
+
+
+@pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client that calls the app in-process, through ASGI, with no server."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def rust_futures_end_with_their_test() -> Iterator[None]:
+    """After each test, wait (at most 5 s) until no counted Rust future is alive.
+
+    A future that a test cancels is dropped on a Tokio thread a moment later. Without this
+    wait, the next test that reads ``active_tasks()`` (from step 04 on) could still count it.
+    """
+    yield
+    active_tasks = getattr(sys.modules.get("fastapi_async"), "active_tasks", None)
+    if active_tasks is None:
+        return
+    deadline = time.monotonic() + 5
+    while (alive := active_tasks()) != 0:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{alive} Rust futures outlived their test by more than 5 s")
+        time.sleep(0.01)  # a bounded poll for Tokio's threads, not a guess at a duration

@@ -3,14 +3,27 @@
 Run it with ``just app 02``; the interactive docs are at http://127.0.0.1:8000/docs.
 """
 
+import math
 from typing import Annotated
 
-from fastapi import Body, FastAPI, Path, Query
-from pydantic import BaseModel
+from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel
 
 import fastapi_async
 
+# ANCHOR: body_limit
+# The largest request body the app reads (413 beyond it, before the rest is read): far
+# above its largest valid body (100 000 numbers for step 05's /batch, about 2.5 MB of
+# JSON), far below what one request should make the server hold in memory. Without a
+# limit, FastAPI reads any body whole, however large.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# ANCHOR_END: body_limit
+
 app = FastAPI(
+    max_body_size=MAX_BODY_BYTES,
     title="Async Rust in FastAPI — step 02",
     description="Tokio futures awaited through pyo3-async-runtimes: one, a batch, many at once.",
 )
@@ -22,6 +35,22 @@ class FetchResponse(BaseModel):
 
 
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+
+
+# ANCHOR: text
+def utf8_text(text: str) -> str:
+    """``text`` unchanged if it has a UTF-8 form: a lone surrogate, which JSON can spell
+    (``"\\ud800"``) and Python's parser accepts, has none, and Rust would refuse it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"a lone surrogate at position {exc.start} has no UTF-8 form") from None
+    return text
+
+
+# A JSON string that can cross into Rust: a 422 naming the item, not a late ValueError.
+Text = Annotated[str, AfterValidator(utf8_text)]
+# ANCHOR_END: text
 
 
 # ANCHOR: fetch
@@ -51,7 +80,7 @@ class BatchResponse(BaseModel):
 @app.post("/process/batch")
 async def process_batch(
     items: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_BATCH_ITEMS,
             description="Strings to upper-case, in order.",
@@ -74,7 +103,7 @@ class AggregateResponse(BaseModel):
 @app.post("/aggregate")
 async def aggregate(
     sources: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_AGGREGATE_SOURCES,
             description="Source names; a repeated name is fetched once.",
@@ -91,3 +120,41 @@ async def aggregate(
 
 
 # ANCHOR_END: aggregate
+
+
+# ANCHOR: non_finite
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinity replaced by its name (JSON has no such numbers)
+    and every lone surrogate escaped (UTF-8 has no such characters)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf" or "-inf"
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI's own handler, plus `json_safe`. Each error echoes its `input`, and Python's
+    # JSON parser accepts `NaN` and lone surrogates (`"\\ud800"`): the default handler would
+    # then fail to render its own 422 (a 500 instead), since the response must be UTF-8 JSON.
+    return JSONResponse(
+        status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))}
+    )
+
+
+# ANCHOR_END: non_finite
+
+
+# ANCHOR: errors
+def install_error_handlers(application: FastAPI) -> None:
+    """The one mapping from errors to HTTP answers; each step adds its own."""
+    application.add_exception_handler(RequestValidationError, validation_error)  # 422
+
+
+install_error_handlers(app)
+# ANCHOR_END: errors

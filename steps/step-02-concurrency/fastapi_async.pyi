@@ -53,13 +53,9 @@ def process_batch_async(items: list[str]) -> asyncio.Future[list[str]]:
     """
 
 def process_batch_spawn_per_item_async(items: list[str]) -> asyncio.Future[list[str]]:
-    """The slow shape, kept to measure it: like :func:`process_batch_async`, one Tokio
-    task per item.
-
-    Same result, limits and exceptions as :func:`process_batch_async`; each item's task is
-    spawned, then all are awaited in order. Spawning costs far more than upper-casing one
-    string, so this is slower than a Python list comprehension (see ``bench/batch_shapes.py``).
-    """
+    """The slow shape, kept to measure it: :func:`process_batch_async` (same result, limits
+    and exceptions) with one Tokio task per item. Spawning costs far more than upper-casing
+    one string: this is slower than a Python list comprehension (see ``bench/``)."""
 
 def aggregate_async(sources: list[str], latency_ms: int = 50) -> asyncio.Future[dict[str, str]]:
     """Return ``{source: "Data from {source}"}`` after "fetching" every source at once.

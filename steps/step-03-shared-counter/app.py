@@ -1,19 +1,32 @@
-"""Step 03 app: steps 01-02's endpoints, a shared counter, and a computation off the loop.
+"""Step 03 app: the endpoints of steps 01-02, plus a counter shared by every request.
 
 Run it with ``just app 03``; the interactive docs are at http://127.0.0.1:8000/docs.
 """
 
+import math
 from typing import Annotated
 
-from fastapi import Body, FastAPI, Path, Query
-from pydantic import BaseModel
+from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel
 
 import fastapi_async
 
+# ANCHOR: body_limit
+# The largest request body the app reads (413 beyond it, before the rest is read): far
+# above its largest valid body (100 000 numbers for step 05's /batch, about 2.5 MB of
+# JSON), far below what one request should make the server hold in memory. Without a
+# limit, FastAPI reads any body whole, however large.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# ANCHOR_END: body_limit
+
 app = FastAPI(
+    max_body_size=MAX_BODY_BYTES,
     title="Async Rust in FastAPI — step 03",
-    description="Tokio futures awaited through pyo3-async-runtimes: a fetch, batches,"
-    " a shared counter, and a computation off the event loop.",
+    description="Tokio futures awaited through pyo3-async-runtimes: a fetch, batches, and a"
+    " counter shared by every request.",
 )
 
 
@@ -23,6 +36,22 @@ class FetchResponse(BaseModel):
 
 
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+
+
+# ANCHOR: text
+def utf8_text(text: str) -> str:
+    """``text`` unchanged if it has a UTF-8 form: a lone surrogate, which JSON can spell
+    (``"\\ud800"``) and Python's parser accepts, has none, and Rust would refuse it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"a lone surrogate at position {exc.start} has no UTF-8 form") from None
+    return text
+
+
+# A JSON string that can cross into Rust: a 422 naming the item, not a late ValueError.
+Text = Annotated[str, AfterValidator(utf8_text)]
+# ANCHOR_END: text
 
 
 # ANCHOR: fetch
@@ -52,7 +81,7 @@ class BatchResponse(BaseModel):
 @app.post("/process/batch")
 async def process_batch(
     items: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_BATCH_ITEMS,
             description="Strings to upper-case, in order.",
@@ -75,7 +104,7 @@ class AggregateResponse(BaseModel):
 @app.post("/aggregate")
 async def aggregate(
     sources: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_AGGREGATE_SOURCES,
             description="Source names; a repeated name is fetched once.",
@@ -94,9 +123,11 @@ async def aggregate(
 # ANCHOR_END: aggregate
 
 
+# ANCHOR: counter_backend
 # One counter for this app process. Each uvicorn worker is its own process with its own
-# counter, so with several workers the count is per worker (a later step uses Redis).
+# counter, so with several workers the count is per worker ("Scaling out" uses Redis).
 counter = fastapi_async.AsyncCounter()
+# ANCHOR_END: counter_backend
 
 
 class CountResponse(BaseModel):
@@ -122,21 +153,39 @@ async def reset_counter() -> CountResponse:
 # ANCHOR_END: counter
 
 
-class ComputeResponse(BaseModel):
-    n: int
-    sum: int
+# ANCHOR: non_finite
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinity replaced by its name (JSON has no such numbers)
+    and every lone surrogate escaped (UTF-8 has no such characters)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf" or "-inf"
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
 
 
-# ANCHOR: compute
-@app.post("/compute/{n}")
-async def compute(
-    n: Annotated[
-        int,
-        Path(ge=0, le=fastapi_async.MAX_COMPUTE_N, description="Sum the integers 1..=n."),
-    ],
-) -> ComputeResponse:
-    # The sum runs on Tokio's blocking pool; this request waits, the event loop does not.
-    return ComputeResponse(n=n, sum=await fastapi_async.compute_with_progress(n))
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI's own handler, plus `json_safe`. Each error echoes its `input`, and Python's
+    # JSON parser accepts `NaN` and lone surrogates (`"\\ud800"`): the default handler would
+    # then fail to render its own 422 (a 500 instead), since the response must be UTF-8 JSON.
+    return JSONResponse(
+        status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))}
+    )
 
 
-# ANCHOR_END: compute
+# ANCHOR_END: non_finite
+
+
+# ANCHOR: errors
+def install_error_handlers(application: FastAPI) -> None:
+    """The one mapping from errors to HTTP answers; each step adds its own."""
+    application.add_exception_handler(RequestValidationError, validation_error)  # 422
+
+
+install_error_handlers(app)
+# ANCHOR_END: errors

@@ -1,18 +1,15 @@
-"""Async Rust in FastAPI, step 03: shared state and progress callbacks."""
+"""Async Rust in FastAPI, step 03: state shared between futures."""
 
 import asyncio
-from collections.abc import Callable
 from typing import final
 
 __all__ = [
     "MAX_AGGREGATE_SOURCES",
     "MAX_BATCH_ITEMS",
-    "MAX_COMPUTE_N",
     "MAX_DELAY_MS",
     "MAX_LATENCY_MS",
     "AsyncCounter",
     "aggregate_async",
-    "compute_with_progress",
     "fetch_data_async",
     "process_batch_async",
     "process_batch_spawn_per_item_async",
@@ -29,9 +26,6 @@ MAX_AGGREGATE_SOURCES: int
 
 MAX_LATENCY_MS: int
 """The largest ``latency_ms`` that :func:`aggregate_async` accepts (60000, one minute)."""
-
-MAX_COMPUTE_N: int
-"""The largest ``n`` that :func:`compute_with_progress` accepts (1000000000, 10**9)."""
 
 def fetch_data_async(id: int, delay_ms: int = 100) -> asyncio.Future[str]:
     """Return ``"Data for ID {id}"`` after ``delay_ms`` milliseconds of simulated I/O.
@@ -61,13 +55,9 @@ def process_batch_async(items: list[str]) -> asyncio.Future[list[str]]:
     """
 
 def process_batch_spawn_per_item_async(items: list[str]) -> asyncio.Future[list[str]]:
-    """The slow shape, kept to measure it: like :func:`process_batch_async`, one Tokio
-    task per item.
-
-    Same result, limits and exceptions as :func:`process_batch_async`; each item's task is
-    spawned, then all are awaited in order. Spawning costs far more than upper-casing one
-    string, so this is slower than a Python list comprehension (see ``bench/batch_shapes.py``).
-    """
+    """The slow shape, kept to measure it: :func:`process_batch_async` (same result, limits
+    and exceptions) with one Tokio task per item. Spawning costs far more than upper-casing
+    one string: this is slower than a Python list comprehension (see ``bench/``)."""
 
 def aggregate_async(sources: list[str], latency_ms: int = 50) -> asyncio.Future[dict[str, str]]:
     """Return ``{source: "Data from {source}"}`` after "fetching" every source at once.
@@ -113,29 +103,3 @@ class AsyncCounter:
 
     def reset_async(self) -> asyncio.Future[int]:
         """Set the count to 0; resolves to 0."""
-
-def compute_with_progress(
-    n: int, on_progress: Callable[[int, int], object] | None = None
-) -> asyncio.Future[int]:
-    """Resolves to ``1 + 2 + ... + n``, computed off the event loop, one item at a time.
-
-    The work runs on a thread of Tokio's blocking pool with the GIL released, so the
-    event loop and other Python threads keep running. ``on_progress(done, total)`` is
-    called with ``total == n`` and strictly increasing ``done``: every 5 % of ``n`` (every
-    item when ``n < 20``), and last, exactly once, with ``(n, n)``; for ``n == 0`` it is
-    called once with ``(0, 0)``. Its return value is ignored.
-
-    The callback runs on that Tokio thread, NOT on the event loop's thread: it must be
-    thread-safe and must not touch asyncio objects directly. To reach the loop, capture it
-    first (``loop = asyncio.get_running_loop()``) and call
-    ``loop.call_soon_threadsafe(...)`` from the callback.
-
-    If the callback raises, the computation stops and the awaited future raises that same
-    exception object.
-
-    Raises:
-        ValueError: ``n`` is outside 0..=1000000000 (``MAX_COMPUTE_N``).
-        TypeError: ``on_progress`` is neither callable nor None, or ``n`` is not an int.
-        OverflowError: ``n`` does not fit in a 64-bit signed integer.
-        RuntimeError: no event loop is running in this thread.
-    """

@@ -4,18 +4,35 @@ Run it with ``just app 04``; the interactive docs are at http://127.0.0.1:8000/d
 """
 
 import asyncio
+import math
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Body, FastAPI, HTTPException, Path, Query, Request
-from pydantic import BaseModel
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel
 
 import fastapi_async
 
+# ANCHOR: body_limit
+# The largest request body the app reads (413 beyond it, before the rest is read): far
+# above its largest valid body (100 000 numbers for step 05's /batch, about 2.5 MB of
+# JSON), far below what one request should make the server hold in memory. Without a
+# limit, FastAPI reads any body whole, however large.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# ANCHOR_END: body_limit
+
 app = FastAPI(
+    max_body_size=MAX_BODY_BYTES,
     title="Async Rust in FastAPI — step 04",
     description="Tokio futures awaited through pyo3-async-runtimes: a fetch, batches,"
-    " a shared counter, a computation off the event loop, and a deadline enforced in Rust.",
+    " a shared counter, and a deadline enforced in Rust.",
 )
+
+
+class ErrorDetail(BaseModel):
+    detail: str
 
 
 class FetchResponse(BaseModel):
@@ -24,6 +41,22 @@ class FetchResponse(BaseModel):
 
 
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+
+
+# ANCHOR: text
+def utf8_text(text: str) -> str:
+    """``text`` unchanged if it has a UTF-8 form: a lone surrogate, which JSON can spell
+    (``"\\ud800"``) and Python's parser accepts, has none, and Rust would refuse it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"a lone surrogate at position {exc.start} has no UTF-8 form") from None
+    return text
+
+
+# A JSON string that can cross into Rust: a 422 naming the item, not a late ValueError.
+Text = Annotated[str, AfterValidator(utf8_text)]
+# ANCHOR_END: text
 
 
 # ANCHOR: fetch
@@ -53,7 +86,7 @@ class BatchResponse(BaseModel):
 @app.post("/process/batch")
 async def process_batch(
     items: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_BATCH_ITEMS,
             description="Strings to upper-case, in order.",
@@ -76,7 +109,7 @@ class AggregateResponse(BaseModel):
 @app.post("/aggregate")
 async def aggregate(
     sources: Annotated[
-        list[str],
+        list[Text],
         Body(
             max_length=fastapi_async.MAX_AGGREGATE_SOURCES,
             description="Source names; a repeated name is fetched once.",
@@ -95,9 +128,11 @@ async def aggregate(
 # ANCHOR_END: aggregate
 
 
+# ANCHOR: counter_backend
 # One counter for this app process. Each uvicorn worker is its own process with its own
-# counter, so with several workers the count is per worker (a later step uses Redis).
+# counter, so with several workers the count is per worker ("Scaling out" uses Redis).
 counter = fastapi_async.AsyncCounter()
+# ANCHOR_END: counter_backend
 
 
 class CountResponse(BaseModel):
@@ -121,26 +156,6 @@ async def reset_counter() -> CountResponse:
 
 
 # ANCHOR_END: counter
-
-
-class ComputeResponse(BaseModel):
-    n: int
-    sum: int
-
-
-# ANCHOR: compute
-@app.post("/compute/{n}")
-async def compute(
-    n: Annotated[
-        int,
-        Path(ge=0, le=fastapi_async.MAX_COMPUTE_N, description="Sum the integers 1..=n."),
-    ],
-) -> ComputeResponse:
-    # The sum runs on Tokio's blocking pool; this request waits, the event loop does not.
-    return ComputeResponse(n=n, sum=await fastapi_async.compute_with_progress(n))
-
-
-# ANCHOR_END: compute
 
 
 # ANCHOR: disconnect
@@ -188,13 +203,9 @@ class ApiResponse(BaseModel):
     response: str
 
 
-class TimeoutDetail(BaseModel):
-    detail: str
-
-
 @app.get(
     "/api/{endpoint}",
-    responses={504: {"model": TimeoutDetail, "description": "The upstream call timed out."}},
+    responses={504: {"model": ErrorDetail, "description": "The upstream call timed out."}},
 )
 async def call_api(
     request: Request,
@@ -215,12 +226,57 @@ async def call_api(
     ] = 100,
 ) -> ApiResponse:
     call = fastapi_async.api_call_with_timeout(endpoint, timeout_ms, latency_ms)
-    try:
-        response = await cancel_on_disconnect(request, call)
-    except TimeoutError as exc:
-        # The deadline passed inside Rust: a gateway timeout, with Rust's message.
-        raise HTTPException(status_code=504, detail=str(exc)) from exc
+    # A DeadlineExceededError from Rust becomes a 504 in `install_error_handlers`.
+    response = await cancel_on_disconnect(request, call)
     return ApiResponse(endpoint=endpoint, response=response)
 
 
 # ANCHOR_END: api
+
+
+# ANCHOR: non_finite
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinity replaced by its name (JSON has no such numbers)
+    and every lone surrogate escaped (UTF-8 has no such characters)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf" or "-inf"
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI's own handler, plus `json_safe`. Each error echoes its `input`, and Python's
+    # JSON parser accepts `NaN` and lone surrogates (`"\\ud800"`): the default handler would
+    # then fail to render its own 422 (a 500 instead), since the response must be UTF-8 JSON.
+    return JSONResponse(
+        status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))}
+    )
+
+
+# ANCHOR_END: non_finite
+
+
+# ANCHOR: errors
+def detail(status_code: int) -> Any:
+    """A handler that answers ``status_code`` with ``{"detail": str(exc)}``."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=status_code, content={"detail": str(exc)})
+
+    return handler
+
+
+def install_error_handlers(application: FastAPI) -> None:
+    """The one mapping from errors to HTTP answers; each step adds its own."""
+    application.add_exception_handler(RequestValidationError, validation_error)  # 422
+    application.add_exception_handler(TimeoutError, detail(504))
+
+
+install_error_handlers(app)
+# ANCHOR_END: errors

@@ -1,30 +1,29 @@
-"""Async Rust in FastAPI, step 06: retry with backoff over real HTTP."""
+"""Async Rust in FastAPI, step 06: retry with backoff and jitter, over real HTTP."""
 
 import asyncio
-from collections.abc import Callable
 from typing import final
 
 __all__ = [
     "ATTEMPT_TIMEOUT_MS",
     "MAX_AGGREGATE_SOURCES",
     "MAX_BATCH_ITEMS",
-    "MAX_COMPUTE_N",
     "MAX_CONCURRENT",
     "MAX_DELAY_MS",
     "MAX_ENDPOINT_LEN",
     "MAX_LATENCY_MS",
     "MAX_RETRIES",
     "MAX_TIMEOUT_MS",
+    "MAX_URL_LEN",
     "MIN_TIMEOUT_MS",
     "OVERALL_TIMEOUT_MS",
     "AsyncCounter",
     "ConcurrencyStats",
+    "DeadlineExceededError",
     "HttpStatusError",
     "RetryExhaustedError",
     "active_tasks",
     "aggregate_async",
     "api_call_with_timeout",
-    "compute_with_progress",
     "fetch_data_async",
     "fetch_with_retry",
     "process_batch_async",
@@ -44,9 +43,6 @@ MAX_AGGREGATE_SOURCES: int
 
 MAX_LATENCY_MS: int
 """The largest simulated ``latency_ms`` any function accepts (60000, one minute)."""
-
-MAX_COMPUTE_N: int
-"""The largest ``n`` that :func:`compute_with_progress` accepts (1000000000, 10**9)."""
 
 MIN_TIMEOUT_MS: int
 """The smallest ``timeout_ms`` that :func:`api_call_with_timeout` accepts (1)."""
@@ -71,6 +67,9 @@ ATTEMPT_TIMEOUT_MS: int
 
 OVERALL_TIMEOUT_MS: int
 """How long one :func:`fetch_with_retry` call may take in all, waits included (30000 ms)."""
+
+MAX_URL_LEN: int
+"""The longest ``url``, in bytes, that :func:`fetch_with_retry` accepts (2048)."""
 
 def fetch_data_async(id: int, delay_ms: int = 100) -> asyncio.Future[str]:
     """Return ``"Data for ID {id}"`` after ``delay_ms`` milliseconds of simulated I/O.
@@ -100,13 +99,9 @@ def process_batch_async(items: list[str]) -> asyncio.Future[list[str]]:
     """
 
 def process_batch_spawn_per_item_async(items: list[str]) -> asyncio.Future[list[str]]:
-    """The slow shape, kept to measure it: like :func:`process_batch_async`, one Tokio
-    task per item.
-
-    Same result, limits and exceptions as :func:`process_batch_async`; each item's task is
-    spawned, then all are awaited in order. Spawning costs far more than upper-casing one
-    string, so this is slower than a Python list comprehension (see ``bench/batch_shapes.py``).
-    """
+    """The slow shape, kept to measure it: :func:`process_batch_async` (same result, limits
+    and exceptions) with one Tokio task per item. Spawning costs far more than upper-casing
+    one string: this is slower than a Python list comprehension (see ``bench/``)."""
 
 def aggregate_async(sources: list[str], latency_ms: int = 50) -> asyncio.Future[dict[str, str]]:
     """Return ``{source: "Data from {source}"}`` after "fetching" every source at once.
@@ -153,30 +148,12 @@ class AsyncCounter:
     def reset_async(self) -> asyncio.Future[int]:
         """Set the count to 0; resolves to 0."""
 
-def compute_with_progress(
-    n: int, on_progress: Callable[[int, int], object] | None = None
-) -> asyncio.Future[int]:
-    """Resolves to ``1 + 2 + ... + n``, computed off the event loop, one item at a time.
+class DeadlineExceededError(TimeoutError, RuntimeError):
+    """A deadline enforced in Rust passed; the message names the call and the limit.
 
-    The work runs on a thread of Tokio's blocking pool with the GIL released, so the
-    event loop and other Python threads keep running. ``on_progress(done, total)`` is
-    called with ``total == n`` and strictly increasing ``done``: every 5 % of ``n`` (every
-    item when ``n < 20``), and last, exactly once, with ``(n, n)``; for ``n == 0`` it is
-    called once with ``(0, 0)``. Its return value is ignored.
-
-    The callback runs on that Tokio thread, NOT on the event loop's thread: it must be
-    thread-safe and must not touch asyncio objects directly. To reach the loop, capture it
-    first (``loop = asyncio.get_running_loop()``) and call
-    ``loop.call_soon_threadsafe(...)`` from the callback.
-
-    If the callback raises, the computation stops and the awaited future raises that same
-    exception object.
-
-    Raises:
-        ValueError: ``n`` is outside 0..=1000000000 (``MAX_COMPUTE_N``).
-        TypeError: ``on_progress`` is neither callable nor None, or ``n`` is not an int.
-        OverflowError: ``n`` does not fit in a 64-bit signed integer.
-        RuntimeError: no event loop is running in this thread.
+    A ``TimeoutError``, so ``except TimeoutError`` (and ``except asyncio.TimeoutError``)
+    catch it, and a ``RuntimeError`` too, so code written for ``pyo3-asyncio``, whose Rust
+    errors arrived as ``RuntimeError``, keeps catching it.
     """
 
 def api_call_with_timeout(
@@ -186,14 +163,14 @@ def api_call_with_timeout(
     upstream I/O, unless ``timeout_ms`` passes first.
 
     The deadline is enforced inside Rust with ``tokio::time::timeout``: when it passes, the
-    simulated call is dropped and the future fails with ``TimeoutError`` after about
-    ``timeout_ms``. Cancelling the returned future (``asyncio.wait_for``,
+    simulated call is dropped and the future fails with :class:`DeadlineExceededError`
+    after about ``timeout_ms``. Cancelling the returned future (``asyncio.wait_for``,
     ``Task.cancel()``) drops the Rust future as well; :func:`active_tasks` counts the
     futures of this function that are still alive.
 
     Raises:
-        TimeoutError: (from the awaited future) ``timeout_ms`` passed before the response;
-            the message names the endpoint and the limit.
+        DeadlineExceededError: (from the awaited future) ``timeout_ms`` passed before the
+            response; the message names the endpoint and the limit.
         ValueError: ``endpoint`` is empty or longer than 256 characters, ``timeout_ms`` is
             outside 1..=60000, or ``latency_ms`` is outside 0..=60000.
         OverflowError: ``timeout_ms`` or ``latency_ms`` does not fit in a 64-bit signed
@@ -251,36 +228,28 @@ def process_with_concurrency(
     """
 
 class RetryExhaustedError(ConnectionError):
-    """Every attempt failed with a retryable error.
-
-    The message gives the number of attempts and the last cause (``upstream answered 503
-    Service Unavailable``, ``Connection refused``, ``no answer within 5000 ms``, ...).
-    """
+    """Every attempt failed with a retryable error; the message gives the number of attempts
+    and the last cause (``upstream answered 503 Service Unavailable``, ``Connection refused``)."""
 
 class HttpStatusError(Exception):
-    """The upstream gave a final answer that is not a success; it was not retried.
-
-    Any status other than 2xx, 429 and 5xx (for example ``404 Not Found``, named with its
-    status in the message), or more than 5 redirects.
-    """
+    """The upstream's answer is final and not a success (a status other than 2xx, 429 and
+    5xx, such as ``404 Not Found``, or more than 5 redirects); it was not retried."""
 
 def fetch_with_retry(url: str, max_retries: int = 3) -> asyncio.Future[str]:
     """GET ``url`` and return the response body as text (invalid UTF-8 is replaced).
 
     Connection errors, attempts that time out, ``429`` and ``5xx`` answers are retried, up
     to ``max_retries`` times, after a wait: the server's ``Retry-After`` in seconds (at most
-    10 s) when it sends one, else exponential backoff with full jitter (a random wait below
-    50 ms, 100 ms, 200 ms, ... capped at 2 s). Any other status fails at once. Redirects are
-    followed up to 5 times. The request runs on a Tokio thread, through one HTTP client (and
-    connection pool) shared by the whole process; the GIL is not held meanwhile.
+    10 s), else exponential backoff with full jitter (a random wait below 50 ms, 100 ms,
+    200 ms, ... capped at 2 s). Any other status fails at once; redirects are followed up to
+    5 times. One HTTP client (and connection pool) serves the whole process, on Tokio.
 
     Raises:
-        ValueError: ``url`` is not an absolute ``http://`` or ``https://`` URL, or
-            ``max_retries`` is outside 0..=10 (raised at the call, before any request).
+        ValueError: at the call, before any request: ``url`` is not an absolute ``http://``
+            or ``https://`` URL of at most 2048 bytes, or ``max_retries`` is not in 0..=10.
         OverflowError: ``max_retries`` does not fit in a 64-bit signed integer.
         RuntimeError: no event loop is running in this thread.
-        RetryExhaustedError: ``max_retries + 1`` attempts all failed (when awaited).
-        HttpStatusError: the upstream answered a status that is not retried (when awaited).
-        TimeoutError: the next attempt or wait would pass ``OVERALL_TIMEOUT_MS`` (when
-            awaited).
+        RetryExhaustedError: (awaited) ``max_retries + 1`` attempts all failed.
+        HttpStatusError: (awaited) the upstream answered a status that is not retried.
+        DeadlineExceededError: (awaited) the next attempt or wait would pass 30 s in all.
     """

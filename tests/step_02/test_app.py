@@ -96,3 +96,28 @@ async def test_openapi_schema_documents_the_bounds(client: httpx.AsyncClient) ->
     assert sources["maxItems"] == 1_000
     [latency] = aggregate["parameters"]
     assert latency["schema"]["maximum"] == 60_000
+
+
+JSON = {"content-type": "application/json"}
+
+
+async def test_a_lone_surrogate_is_422_naming_the_item(client: httpx.AsyncClient) -> None:
+    # Valid JSON, and Python's parser accepts it, but the string has no UTF-8 form.
+    response = await client.post("/process/batch", content='["fine", "\\ud800"]', headers=JSON)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", 1]
+    assert "lone surrogate at position 0 has no UTF-8 form" in error["msg"]
+    assert error["input"] == "\\ud800"  # escaped, so the 422 itself is valid UTF-8
+
+
+async def test_nan_where_a_string_belongs_is_422_not_500(client: httpx.AsyncClient) -> None:
+    response = await client.post("/aggregate", content="[NaN, Infinity]", headers=JSON)
+    assert response.status_code == 422
+    assert [e["input"] for e in response.json()["detail"]] == ["nan", "inf"]
+
+
+async def test_a_body_over_16_mib_is_413_before_it_is_parsed(client: httpx.AsyncClient) -> None:
+    body = b"[" + b" " * (16 * 1024 * 1024) + b"]"
+    response = await client.post("/process/batch", content=body, headers=JSON)
+    assert response.status_code == 413

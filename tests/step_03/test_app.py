@@ -1,9 +1,8 @@
-"""Step 03 app: the counter endpoints and ``POST /compute/{n}``, through the ``client``."""
+"""Step 03 app: the counter endpoints, through the ``client``."""
 
 import asyncio
 
 import httpx
-import pytest
 
 
 async def test_counter_endpoints_increment_read_and_reset(client: httpx.AsyncClient) -> None:
@@ -32,42 +31,3 @@ async def test_concurrent_increment_requests_are_all_counted(client: httpx.Async
 async def test_counter_endpoints_reject_the_wrong_method(client: httpx.AsyncClient) -> None:
     assert (await client.get("/counter/increment")).status_code == 405
     assert (await client.post("/counter")).status_code == 405
-
-
-@pytest.mark.parametrize("n", [0, 1, 10, 1_000_000])
-async def test_compute_returns_n_and_the_exact_sum(client: httpx.AsyncClient, n: int) -> None:
-    response = await client.post(f"/compute/{n}")
-    assert response.status_code == 200
-    assert response.json() == {"n": n, "sum": n * (n + 1) // 2}
-
-
-async def test_compute_accepts_the_largest_n(client: httpx.AsyncClient) -> None:
-    response = await client.post("/compute/1000000000")
-    assert response.status_code == 200
-    assert response.json() == {"n": 10**9, "sum": 500_000_000_500_000_000}
-
-
-@pytest.mark.parametrize(
-    ("n", "message"),
-    [
-        ("-1", "greater than or equal to 0"),
-        ("1000000001", "less than or equal to 1000000000"),
-        ("ten", "valid integer"),
-        ("1.5", "valid integer"),
-    ],
-)
-async def test_bad_n_is_422_with_fastapis_message(
-    client: httpx.AsyncClient, n: str, message: str
-) -> None:
-    response = await client.post(f"/compute/{n}")
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
-    assert error["loc"] == ["path", "n"]
-    assert message in error["msg"]
-
-
-async def test_openapi_schema_documents_the_compute_bounds(client: httpx.AsyncClient) -> None:
-    schema = (await client.get("/openapi.json")).json()
-    [parameter] = schema["paths"]["/compute/{n}"]["post"]["parameters"]
-    assert parameter["schema"]["minimum"] == 0
-    assert parameter["schema"]["maximum"] == 1_000_000_000

@@ -8,6 +8,8 @@ import pytest
 import fastapi_async
 from fastapi_async import active_tasks, api_call_with_timeout
 
+from .conditions import wait_until
+
 
 async def test_returns_the_response_when_latency_is_below_the_timeout() -> None:
     assert await api_call_with_timeout("users", 1000, latency_ms=10) == "Response from users"
@@ -43,13 +45,33 @@ async def test_timeout_raises_after_timeout_ms_not_after_latency_ms() -> None:
 # ANCHOR_END: timeout
 
 
-async def test_rust_timeout_is_the_builtin_timeout_error_not_a_cancellation() -> None:
+async def test_rust_timeout_is_a_deadline_exceeded_error_not_a_cancellation() -> None:
     future = api_call_with_timeout("users", timeout_ms=10, latency_ms=5000)
     with pytest.raises(TimeoutError) as caught:
         await future
-    assert type(caught.value) is TimeoutError
+    assert type(caught.value) is fastapi_async.DeadlineExceededError
     # The asyncio.Future failed with an exception; it was not cancelled.
     assert not future.cancelled()
+
+
+# ANCHOR: two_bases
+@pytest.mark.parametrize("handled", [TimeoutError, asyncio.TimeoutError, RuntimeError])
+async def test_every_kind_of_timeout_handler_catches_the_deadline(
+    handled: type[Exception],
+) -> None:
+    # `except RuntimeError` is how code written for pyo3-asyncio caught Rust's errors;
+    # pytest.raises matches the way an `except` clause does.
+    with pytest.raises(handled, match=r"^call to users timed out after 10 ms$"):
+        await api_call_with_timeout("users", timeout_ms=10, latency_ms=5000)
+
+
+# ANCHOR_END: two_bases
+
+
+def test_the_deadline_class_keeps_timeout_errors_layout_first() -> None:
+    mro = fastapi_async.DeadlineExceededError.__mro__
+    assert mro.index(TimeoutError) < mro.index(RuntimeError)
+    assert fastapi_async.DeadlineExceededError.__module__ == "fastapi_async"
 
 
 async def test_rust_deadline_wins_over_a_longer_wait_for() -> None:
@@ -71,6 +93,8 @@ async def test_largest_timeout_and_latency_are_accepted_and_can_be_cancelled() -
     assert future.cancel()
     with pytest.raises(asyncio.CancelledError):
         await future
+    # The Rust future is dropped on a Tokio thread a moment later: wait for it, bounded.
+    await wait_until(lambda: active_tasks() == 0)
 
 
 async def test_endpoint_length_is_counted_in_characters_not_bytes() -> None:
@@ -80,32 +104,35 @@ async def test_endpoint_length_is_counted_in_characters_not_bytes() -> None:
 
 @pytest.mark.parametrize("timeout_ms", [0, -1, 60_001, -(2**63), 2**63 - 1])
 def test_timeout_outside_range_raises_value_error_naming_the_range(timeout_ms: int) -> None:
+    before = active_tasks()
     # Checked before any future exists, so no event loop is needed to see it.
     with pytest.raises(
         ValueError,
         match=rf"^timeout_ms must be between 1 and 60000 \(milliseconds\), got {timeout_ms}$",
     ):
         api_call_with_timeout("users", timeout_ms)
-    assert active_tasks() == 0
+    assert active_tasks() == before  # the call created no future, so counted none
 
 
 @pytest.mark.parametrize("latency_ms", [-1, 60_001, -(2**63), 2**63 - 1])
 def test_latency_outside_range_raises_value_error_naming_the_range(latency_ms: int) -> None:
+    before = active_tasks()
     with pytest.raises(
         ValueError,
         match=rf"^latency_ms must be between 0 and 60000 \(milliseconds\), got {latency_ms}$",
     ):
         api_call_with_timeout("users", 1000, latency_ms=latency_ms)
-    assert active_tasks() == 0
+    assert active_tasks() == before
 
 
 @pytest.mark.parametrize(("endpoint", "length"), [("", 0), ("x" * 257, 257)])
 def test_endpoint_outside_length_range_raises_value_error(endpoint: str, length: int) -> None:
+    before = active_tasks()
     with pytest.raises(
         ValueError, match=rf"^endpoint must be between 1 and 256 characters long, got {length}$"
     ):
         api_call_with_timeout(endpoint, 1000)
-    assert active_tasks() == 0
+    assert active_tasks() == before
 
 
 @pytest.mark.parametrize(("timeout_ms", "latency_ms"), [(2**64, 0), (1000, 2**64)])
@@ -124,7 +151,8 @@ def test_wrong_argument_types_raise_type_error() -> None:
 
 
 def test_calling_without_a_running_event_loop_raises_runtime_error_and_counts_nothing() -> None:
+    before = active_tasks()
     with pytest.raises(RuntimeError, match="no running event loop"):
         api_call_with_timeout("users", 1000)
     # The guard was created, then dropped with the future that was never spawned.
-    assert active_tasks() == 0
+    assert active_tasks() == before

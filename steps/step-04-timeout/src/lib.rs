@@ -1,151 +1,57 @@
-//! Step 04: timeouts inside Rust, and cancellation from Python that drops the Rust future.
+//! Async Rust in FastAPI, step 04: deadlines inside Rust, and cancellation from Python.
 //!
-//! Steps 01-03 are unchanged. The new function, `api_call_with_timeout`
-//! (in `timeout.rs`), bounds a simulated upstream call with `tokio::time::timeout` and
-//! raises Python's `TimeoutError` when the deadline passes. When Python cancels the
-//! awaitable instead (`asyncio.wait_for`, `task.cancel()`), pyo3-async-runtimes drops the
-//! Rust future; `active_tasks()` (in `tasks.rs`) counts the futures of
-//! `api_call_with_timeout` that are still alive, so the tests can see the drop happen.
+//! New here: `api_call_with_timeout` (`timeout.rs`) gives a simulated call a deadline, and
+//! `active_tasks` (`tasks.rs`) shows a cancellation from Python drop the Rust future. The
+//! files, one concept each:
+//!
+//! - `limits.rs`: every limit of the module, and the checks that enforce them;
+//! - `fetch.rs`: `fetch_data_async` (step 01);
+//! - `batch.rs`: `process_batch_async`, its slow twin, and `aggregate_async` (step 02);
+//! - `counter.rs`: `AsyncCounter` (step 03);
+//! - `timeout.rs`, `tasks.rs`: `api_call_with_timeout` and `active_tasks` (step 04).
 
-use std::time::Duration;
-
-use pyo3::exceptions::PyValueError;
-use pyo3::prelude::*;
-
-mod concurrency;
+mod batch;
 mod counter;
-mod progress;
-mod runtime;
+mod fetch;
+mod limits;
 mod tasks;
 mod timeout;
 
-// ANCHOR: limits
-/// The longest delay `fetch_data_async` accepts, in milliseconds (one minute).
-///
-/// Every input that makes Rust wait has an upper bound, so no caller can park a task
-/// (and the request that awaits it) for an unbounded time.
-pub const MAX_DELAY_MS: i64 = 60_000;
-
-/// Turns a delay from Python into a `Duration`, or a `ValueError` that says the range.
-///
-/// Checked before any future is created: bad input fails in the caller's own frame,
-/// with a traceback that points at the call, not inside the runtime.
-fn delay_from_ms(delay_ms: i64) -> PyResult<Duration> {
-    match u64::try_from(delay_ms) {
-        Ok(ms) if delay_ms <= MAX_DELAY_MS => Ok(Duration::from_millis(ms)),
-        _ => Err(PyValueError::new_err(format!(
-            "delay_ms must be between 0 and {MAX_DELAY_MS} (milliseconds), got {delay_ms}"
-        ))),
-    }
-}
-// ANCHOR_END: limits
-
-// ANCHOR: fetch
-/// Returns `"Data for ID {id}"` after `delay_ms` milliseconds of (simulated) I/O.
-///
-/// The return value is an `asyncio.Future`: `await fetch_data_async(42)` yields the string.
-/// Must be called while an event loop is running (from `async def` code).
-#[pyfunction]
-#[pyo3(signature = (id, delay_ms = 100))]
-fn fetch_data_async(py: Python<'_>, id: i64, delay_ms: i64) -> PyResult<Bound<'_, PyAny>> {
-    let delay = delay_from_ms(delay_ms)?;
-    // The async block owns everything it uses (`id`, `delay`): it runs later, on a Tokio
-    // thread, after this function has returned, so it may not borrow from this frame.
-    runtime::future_into_py(py, async move {
-        // A zero-length Tokio sleep still waits for the timer's next tick (about 1 ms).
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        Ok(format!("Data for ID {id}"))
-    })
-}
-// ANCHOR_END: fetch
-
 // ANCHOR: module
-/// Async Rust in FastAPI, step 04: timeouts inside Rust and cancellation from Python.
-#[pymodule]
+/// Async Rust in FastAPI, step 04: deadlines inside Rust, and cancellation from Python.
+#[pyo3::pymodule]
 mod fastapi_async {
     #[pymodule_export]
-    use super::fetch_data_async;
-
-    /// The largest `delay_ms` that `fetch_data_async` accepts.
+    use super::fetch::fetch_data_async;
     #[pymodule_export]
-    const MAX_DELAY_MS: i64 = super::MAX_DELAY_MS;
+    const MAX_DELAY_MS: i64 = super::limits::MAX_DELAY_MS;
 
     #[pymodule_export]
-    use super::concurrency::{
-        aggregate_async, process_batch_async, process_batch_spawn_per_item_async,
-    };
-
-    /// The most strings `process_batch_async` accepts.
+    use super::batch::{aggregate_async, process_batch_async, process_batch_spawn_per_item_async};
     #[pymodule_export]
-    const MAX_BATCH_ITEMS: usize = super::concurrency::MAX_BATCH_ITEMS;
-
-    /// The most sources `aggregate_async` accepts.
+    const MAX_BATCH_ITEMS: usize = super::limits::MAX_BATCH_ITEMS;
     #[pymodule_export]
-    const MAX_AGGREGATE_SOURCES: usize = super::concurrency::MAX_AGGREGATE_SOURCES;
-
-    /// The largest `latency_ms` that `aggregate_async` accepts.
+    const MAX_AGGREGATE_SOURCES: usize = super::limits::MAX_AGGREGATE_SOURCES;
     #[pymodule_export]
-    const MAX_LATENCY_MS: i64 = super::concurrency::MAX_LATENCY_MS;
+    const MAX_LATENCY_MS: i64 = super::limits::MAX_LATENCY_MS;
 
     #[pymodule_export]
     use super::counter::AsyncCounter;
 
     #[pymodule_export]
-    use super::progress::compute_with_progress;
-
-    /// The largest `n` that `compute_with_progress` accepts.
-    #[pymodule_export]
-    const MAX_COMPUTE_N: i64 = super::progress::MAX_COMPUTE_N;
-
-    #[pymodule_export]
     use super::tasks::active_tasks;
     #[pymodule_export]
-    use super::timeout::api_call_with_timeout;
-
-    /// The smallest `timeout_ms` that `api_call_with_timeout` accepts.
+    use super::timeout::{api_call_with_timeout, DeadlineExceededError};
     #[pymodule_export]
-    const MIN_TIMEOUT_MS: i64 = super::timeout::MIN_TIMEOUT_MS;
-    /// The largest `timeout_ms` that `api_call_with_timeout` accepts.
+    const MIN_TIMEOUT_MS: i64 = super::limits::MIN_TIMEOUT_MS;
     #[pymodule_export]
-    const MAX_TIMEOUT_MS: i64 = super::timeout::MAX_TIMEOUT_MS;
-    /// The longest `endpoint` (in characters) that `api_call_with_timeout` accepts.
+    const MAX_TIMEOUT_MS: i64 = super::limits::MAX_TIMEOUT_MS;
     #[pymodule_export]
-    const MAX_ENDPOINT_LEN: usize = super::timeout::MAX_ENDPOINT_LEN;
+    const MAX_ENDPOINT_LEN: usize = super::limits::MAX_ENDPOINT_LEN;
 
     #[pymodule_init]
     fn init(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
-        super::runtime::close_bridge_at_exit(py)
+        super::timeout::add_runtime_error_base(py)
     }
 }
 // ANCHOR_END: module
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delay_accepts_the_whole_documented_range() {
-        assert_eq!(delay_from_ms(0).unwrap(), Duration::ZERO);
-        assert_eq!(delay_from_ms(250).unwrap(), Duration::from_millis(250));
-        assert_eq!(
-            delay_from_ms(MAX_DELAY_MS).unwrap(),
-            Duration::from_millis(60_000)
-        );
-    }
-
-    #[test]
-    fn delay_rejects_values_outside_the_range() {
-        for bad in [-1, MAX_DELAY_MS + 1, i64::MIN, i64::MAX] {
-            Python::initialize();
-            let err = delay_from_ms(bad).unwrap_err();
-            Python::attach(|py| {
-                assert!(err.is_instance_of::<PyValueError>(py));
-                let message = err.value(py).to_string();
-                assert!(message.contains("between 0 and 60000"), "{message}");
-                assert!(message.contains(&bad.to_string()), "{message}");
-            });
-        }
-    }
-}

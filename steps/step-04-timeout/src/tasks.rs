@@ -1,4 +1,4 @@
-//! A count of the Rust futures that are alive right now, for tests and metrics.
+//! `active_tasks`: a count of the Rust futures alive right now, for tests and metrics (step 04).
 //!
 //! Cancellation is invisible from the outside: when Python cancels an awaitable, nothing
 //! tells you whether the Rust future behind it was dropped or is still running, holding a

@@ -1,9 +1,9 @@
-//! Step 04: a deadline inside Rust, and cancellation that reaches Rust from Python.
+//! A deadline inside Rust, and cancellation that reaches Rust from Python (step 04).
 //!
 //! `api_call_with_timeout` simulates an upstream call that takes `latency_ms` and gives it
 //! at most `timeout_ms`, with `tokio::time::timeout`. When the deadline passes first, the
-//! call future is dropped (which stops its work) and Python receives its built-in
-//! `TimeoutError`, after about `timeout_ms`, not after `latency_ms`.
+//! call future is dropped (which stops its work) and Python receives a
+//! `DeadlineExceededError`, after about `timeout_ms`, not after `latency_ms`.
 //!
 //! Python can also give up from the outside (`asyncio.wait_for`, `task.cancel()`): then
 //! pyo3-async-runtimes drops the whole Rust future. Each future owns a `TaskGuard`, so
@@ -11,31 +11,43 @@
 
 use std::time::Duration;
 
-use pyo3::exceptions::{PyTimeoutError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use pyo3_async_runtimes::tokio::future_into_py;
 
+use crate::limits::{
+    millis_in_range, MAX_ENDPOINT_LEN, MAX_LATENCY_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
+};
 use crate::tasks::TaskGuard;
 
-// ANCHOR: limits
-/// The shortest `timeout_ms` accepted: a zero timeout could never let a call succeed.
-pub const MIN_TIMEOUT_MS: i64 = 1;
-/// The longest `timeout_ms` accepted, in milliseconds (one minute).
-pub const MAX_TIMEOUT_MS: i64 = 60_000;
-// The longest simulated `latency_ms` accepted: one minute, the bound from step 02.
-use crate::concurrency::MAX_LATENCY_MS;
-/// The longest `endpoint` accepted, in characters (Unicode code points, as `len()` counts).
-pub const MAX_ENDPOINT_LEN: usize = 256;
+// ANCHOR: exception
+pyo3::create_exception!(
+    fastapi_async,
+    DeadlineExceededError,
+    PyTimeoutError,
+    "A deadline enforced in Rust passed. Both a TimeoutError and a RuntimeError."
+);
 
-/// Turns `value` milliseconds into a `Duration` if it lies in `min..=max`, or a
-/// `ValueError` naming the parameter, the range and the value given.
-fn millis_in_range(name: &str, value: i64, min: i64, max: i64) -> PyResult<Duration> {
-    match u64::try_from(value) {
-        Ok(ms) if (min..=max).contains(&value) => Ok(Duration::from_millis(ms)),
-        _ => Err(PyValueError::new_err(format!(
-            "{name} must be between {min} and {max} (milliseconds), got {value}"
-        ))),
+/// Makes `DeadlineExceededError` a `RuntimeError` too; called once, at import.
+///
+/// `TimeoutError` is the right type for a deadline, and `except TimeoutError` catches it.
+/// But code written against `pyo3-asyncio`, where a Rust error came back as a
+/// `RuntimeError`, catches `RuntimeError`; with both bases, both kinds of handler work.
+/// (Before Python 3.11, `asyncio.TimeoutError` is a class of its own: it is a base too.)
+/// `create_exception!` takes one base, so the others are added here, before any instance
+/// exists: the class keeps `TimeoutError`'s layout, and only its method resolution order changes.
+pub fn add_runtime_error_base(py: Python<'_>) -> PyResult<()> {
+    let mut bases = vec![py.get_type::<PyTimeoutError>().into_any()];
+    let asyncio_timeout = py.import("asyncio")?.getattr("TimeoutError")?;
+    if !asyncio_timeout.is(&bases[0]) {
+        bases.push(asyncio_timeout);
     }
+    bases.push(py.get_type::<PyRuntimeError>().into_any());
+    let class = py.get_type::<DeadlineExceededError>();
+    class.setattr("__bases__", PyTuple::new(py, bases)?)
 }
+// ANCHOR_END: exception
 
 /// Checks the endpoint's length (1 to `MAX_ENDPOINT_LEN` characters).
 fn check_endpoint(endpoint: &str) -> PyResult<()> {
@@ -48,7 +60,6 @@ fn check_endpoint(endpoint: &str) -> PyResult<()> {
         )))
     }
 }
-// ANCHOR_END: limits
 
 // ANCHOR: call
 /// The upstream call this step pretends to make: `latency` of I/O, then a response.
@@ -59,7 +70,7 @@ async fn simulated_call(endpoint: &str, latency: Duration) -> String {
     format!("Response from {endpoint}")
 }
 
-/// Returns `"Response from {endpoint}"` after `latency_ms`, or raises `TimeoutError` once
+/// Returns `"Response from {endpoint}"` after `latency_ms`, or raises `DeadlineExceededError` once
 /// `timeout_ms` has passed, whichever comes first.
 #[pyfunction]
 #[pyo3(signature = (endpoint, timeout_ms, latency_ms = 100))]
@@ -75,14 +86,14 @@ pub fn api_call_with_timeout<'py>(
     // Copied only now that it is known to be short; the future must own it ('static).
     let endpoint = endpoint.to_owned();
     let guard = TaskGuard::new();
-    crate::runtime::future_into_py(py, async move {
+    future_into_py(py, async move {
         // Moved in, so it is dropped with this future, however the future ends.
         let _guard = guard;
         // `timeout` polls the call and a timer together. If the timer fires first it
         // drops the call future, so the sleep inside it stops too.
         match tokio::time::timeout(limit, simulated_call(&endpoint, latency)).await {
             Ok(response) => Ok(response),
-            Err(_elapsed) => Err(PyTimeoutError::new_err(format!(
+            Err(_elapsed) => Err(DeadlineExceededError::new_err(format!(
                 "call to {endpoint} timed out after {timeout_ms} ms"
             ))),
         }
@@ -95,51 +106,19 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-
-    #[test]
-    fn millis_accepts_both_ends_of_the_range() {
-        let ms = |v| millis_in_range("timeout_ms", v, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
-        assert_eq!(ms(1).unwrap(), Duration::from_millis(1));
-        assert_eq!(ms(60_000).unwrap(), Duration::from_secs(60));
-        assert_eq!(
-            millis_in_range("latency_ms", 0, 0, MAX_LATENCY_MS).unwrap(),
-            Duration::ZERO
-        );
-    }
-
-    #[test]
-    fn millis_rejects_values_outside_the_range_naming_parameter_and_range() {
-        Python::initialize();
-        for bad in [0, -1, MAX_TIMEOUT_MS + 1, i64::MIN, i64::MAX] {
-            let err =
-                millis_in_range("timeout_ms", bad, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS).unwrap_err();
-            Python::attach(|py| {
-                assert!(err.is_instance_of::<PyValueError>(py));
-                let message = err.value(py).to_string();
-                let expected =
-                    format!("timeout_ms must be between 1 and 60000 (milliseconds), got {bad}");
-                assert_eq!(message, expected);
-            });
-        }
-    }
+    use crate::limits::testing::value_error_message;
 
     #[test]
     fn endpoint_length_is_counted_in_characters() {
-        Python::initialize();
         assert!(check_endpoint("users").is_ok());
         // 256 two-byte characters: 512 bytes, but within the limit of 256 characters.
         assert!(check_endpoint(&"é".repeat(MAX_ENDPOINT_LEN)).is_ok());
         for (bad, len) in [(String::new(), 0), ("x".repeat(MAX_ENDPOINT_LEN + 1), 257)] {
-            let err = check_endpoint(&bad).unwrap_err();
-            Python::attach(|py| {
-                assert!(err.is_instance_of::<PyValueError>(py));
-                let message = err.value(py).to_string();
-                assert!(
-                    message.contains("endpoint must be between 1 and 256"),
-                    "{message}"
-                );
-                assert!(message.ends_with(&format!("got {len}")), "{message}");
-            });
+            let message = value_error_message(&check_endpoint(&bad).unwrap_err());
+            assert_eq!(
+                message,
+                format!("endpoint must be between 1 and 256 characters long, got {len}")
+            );
         }
     }
 

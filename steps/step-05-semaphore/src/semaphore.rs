@@ -1,4 +1,4 @@
-//! Step 05: bounded concurrency with a Tokio semaphore.
+//! Bounded concurrency with a Tokio semaphore (step 05).
 //!
 //! `process_with_concurrency` runs one simulated I/O call per item, at most
 //! `max_concurrent` of them at a time. Without a bound, a batch of 100 000 items would open
@@ -17,18 +17,13 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3_async_runtimes::tokio::future_into_py;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-// ANCHOR: limits
-/// The highest `max_concurrent` accepted. The lowest is 1: a semaphore with 0 permits never
-/// grants one, so the batch would wait forever.
-pub const MAX_CONCURRENT: i64 = 1_000;
-
-// The longest simulated I/O per item (one minute), and the most items one call accepts
-// (100 000): step 02's bounds, shared. With `max_concurrent` >= 1 they bound the memory a
-// call holds and the time it can take.
-use crate::concurrency::{MAX_BATCH_ITEMS, MAX_LATENCY_MS};
+use crate::limits::{
+    int_in_range, millis_in_range, MAX_BATCH_ITEMS, MAX_CONCURRENT, MAX_LATENCY_MS,
+};
 
 /// The checked arguments of one call, or a `ValueError` naming the parameter, its range and
 /// the value given. Checked before any future exists, so bad input fails at the call.
@@ -38,26 +33,10 @@ fn check_batch(len: usize, max_concurrent: i64, latency_ms: i64) -> PyResult<(us
             "items must hold at most {MAX_BATCH_ITEMS} values, got {len}"
         )));
     }
-    let permits = match usize::try_from(max_concurrent) {
-        Ok(n) if (1..=MAX_CONCURRENT).contains(&max_concurrent) => n,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "max_concurrent must be between 1 and {MAX_CONCURRENT}, got {max_concurrent}"
-            )))
-        }
-    };
-    let latency = match u64::try_from(latency_ms) {
-        Ok(ms) if latency_ms <= MAX_LATENCY_MS => Duration::from_millis(ms),
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "latency_ms must be between 0 and {MAX_LATENCY_MS} (milliseconds), \
-                 got {latency_ms}"
-            )))
-        }
-    };
+    let permits = int_in_range("max_concurrent", max_concurrent, 1, MAX_CONCURRENT)?;
+    let latency = millis_in_range("latency_ms", latency_ms, 0, MAX_LATENCY_MS)?;
     Ok((permits, latency))
 }
-// ANCHOR_END: limits
 
 // ANCHOR: stats
 /// Counts the items in flight, for tests and metrics. Pass one to `process_with_concurrency`
@@ -146,7 +125,7 @@ pub fn process_with_concurrency<'py>(
     let (permits, latency) = check_batch(items.len(), max_concurrent, latency_ms)?;
     // Owned handles only: the future outlives this call (see step 01).
     let counters = stats.map_or_else(Arc::default, |s| Arc::clone(&s.get().counters));
-    crate::runtime::future_into_py(py, async move {
+    future_into_py(py, async move {
         let semaphore = Arc::new(Semaphore::new(permits));
         // Dropping a JoinSet aborts its tasks: if Python cancels the batch, this future is
         // dropped, and so are the items still running (their permits with them).
@@ -190,14 +169,7 @@ fn store(results: &mut [f64], done: Result<(usize, f64), tokio::task::JoinError>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn message_of(err: PyErr) -> String {
-        Python::initialize();
-        Python::attach(|py| {
-            assert!(err.is_instance_of::<PyValueError>(py));
-            err.value(py).to_string()
-        })
-    }
+    use crate::limits::testing::value_error_message;
 
     #[test]
     fn accepts_the_whole_documented_range() {
@@ -211,7 +183,7 @@ mod tests {
     #[test]
     fn rejects_max_concurrent_outside_the_range() {
         for bad in [0, -1, MAX_CONCURRENT + 1, i64::MIN, i64::MAX] {
-            let message = message_of(check_batch(1, bad, 0).unwrap_err());
+            let message = value_error_message(&check_batch(1, bad, 0).unwrap_err());
             assert!(message.contains("max_concurrent must be between 1 and 1000"));
             assert!(message.contains(&format!("got {bad}")), "{message}");
         }
@@ -220,7 +192,7 @@ mod tests {
     #[test]
     fn rejects_latency_outside_the_range() {
         for bad in [-1, MAX_LATENCY_MS + 1, i64::MIN, i64::MAX] {
-            let message = message_of(check_batch(1, 1, bad).unwrap_err());
+            let message = value_error_message(&check_batch(1, 1, bad).unwrap_err());
             assert!(message.contains("latency_ms must be between 0 and 60000"));
             assert!(message.contains(&format!("got {bad}")), "{message}");
         }
@@ -228,7 +200,7 @@ mod tests {
 
     #[test]
     fn rejects_too_many_items() {
-        let message = message_of(check_batch(MAX_BATCH_ITEMS + 1, 1, 0).unwrap_err());
+        let message = value_error_message(&check_batch(MAX_BATCH_ITEMS + 1, 1, 0).unwrap_err());
         assert!(message.contains("items must hold at most 100000 values, got 100001"));
     }
 

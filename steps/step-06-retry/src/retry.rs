@@ -1,6 +1,6 @@
-//! Step 06: a real HTTP GET that retries transient failures with backoff.
+//! A real HTTP GET that retries transient failures with backoff (step 06).
 //!
-//! `fetch_with_retry(url, max_retries=3)` is the first step that talks to the network.
+//! `fetch_with_retry(url, max_retries=3)` is the first function that talks to the network.
 //! A remote service fails in ways that a second try often fixes (a dropped connection, a
 //! timeout, a `503` while it restarts, a `429` asking us to slow down) and in ways that
 //! no retry can fix (a `404`, a malformed URL). This module tells the two apart, waits
@@ -8,61 +8,22 @@
 //! caller always gets an answer or a clear error, never a hang.
 
 use std::error::Error as _;
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use pyo3::exceptions::{
-    PyConnectionError, PyException, PyRuntimeError, PyTimeoutError, PyValueError,
-};
+use pyo3::exceptions::{PyConnectionError, PyException, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3_async_runtimes::tokio::future_into_py;
 use reqwest::header::RETRY_AFTER;
 use reqwest::{Client, StatusCode, Url};
 use tokio::time::Instant;
 
-use crate::backoff::{
-    backoff_delay, parse_retry_after, BACKOFF_BASE, BACKOFF_CAP, RETRY_AFTER_CAP,
+use crate::backoff::{backoff_delay, parse_retry_after};
+use crate::limits::{
+    int_in_range, ATTEMPT_TIMEOUT_MS, BACKOFF_BASE, BACKOFF_CAP, MAX_REDIRECTS, MAX_RETRIES,
+    MAX_URL_LEN, OVERALL_TIMEOUT_MS, RETRY_AFTER_CAP,
 };
-
-// ANCHOR: limits
-/// The most retries a caller may ask for: 11 attempts in all.
-pub const MAX_RETRIES: u32 = 10;
-
-/// How long one attempt (connect, send, read the whole body) may take, in milliseconds.
-pub const ATTEMPT_TIMEOUT_MS: u64 = 5_000;
-
-/// How long a whole call may take, every attempt and every wait included, in milliseconds.
-///
-/// Without it, 11 attempts of 5 s plus the waits between them could hold a request for
-/// well over a minute.
-pub const OVERALL_TIMEOUT_MS: u64 = 30_000;
-
-/// How many redirects one attempt follows before it fails.
-pub const MAX_REDIRECTS: usize = 5;
-
-/// Turns `max_retries` from Python into a `u32`, or a `ValueError` that says the range.
-fn retries_from(max_retries: i64) -> PyResult<u32> {
-    match u32::try_from(max_retries) {
-        Ok(n) if n <= MAX_RETRIES => Ok(n),
-        _ => Err(PyValueError::new_err(format!(
-            "max_retries must be between 0 and {MAX_RETRIES}, got {max_retries}"
-        ))),
-    }
-}
-
-/// Parses `url`, or a `ValueError` naming `url`: only absolute `http`/`https` URLs.
-fn url_from(url: &str) -> PyResult<Url> {
-    let bad = |why: &dyn std::fmt::Display| {
-        PyValueError::new_err(format!(
-            "url must be an absolute http:// or https:// URL, got {url:?} ({why})"
-        ))
-    };
-    let parsed = Url::parse(url).map_err(|e| bad(&e))?;
-    match parsed.scheme() {
-        "http" | "https" => Ok(parsed),
-        other => Err(bad(&format_args!("scheme {other:?} is not allowed"))),
-    }
-}
-// ANCHOR_END: limits
+use crate::timeout::DeadlineExceededError;
 
 // ANCHOR: exceptions
 pyo3::create_exception!(
@@ -79,27 +40,48 @@ pyo3::create_exception!(
 );
 // ANCHOR_END: exceptions
 
+// ANCHOR: url
+/// Parses `url`, or a `ValueError` naming `url`: only absolute `http`/`https` URLs of at
+/// most `MAX_URL_LEN` bytes.
+fn url_from(url: &str) -> PyResult<Url> {
+    if url.len() > MAX_URL_LEN {
+        return Err(PyValueError::new_err(format!(
+            "url must be at most {MAX_URL_LEN} bytes long, got {}",
+            url.len()
+        )));
+    }
+    let bad = |why: &dyn std::fmt::Display| {
+        PyValueError::new_err(format!(
+            "url must be an absolute http:// or https:// URL, got {url:?} ({why})"
+        ))
+    };
+    let parsed = Url::parse(url).map_err(|e| bad(&e))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(parsed),
+        other => Err(bad(&format_args!("scheme {other:?} is not allowed"))),
+    }
+}
+// ANCHOR_END: url
+
 // ANCHOR: client
 /// The one HTTP client of the process, built on first use.
 ///
 /// A `reqwest::Client` owns a connection pool (and the TLS configuration); cloning it is
 /// cheap and shares that pool. Building one per call would open a new TCP (and TLS)
 /// connection for every request and throw it away afterwards.
-static CLIENT: OnceLock<Result<Client, String>> = OnceLock::new();
+static CLIENT: LazyLock<Result<Client, String>> = LazyLock::new(|| {
+    Client::builder()
+        // Follow a few redirects, never an endless chain.
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .build()
+        .map_err(error_chain)
+});
 
 fn client() -> PyResult<Client> {
-    CLIENT
-        .get_or_init(|| {
-            Client::builder()
-                // Follow a few redirects, never an endless chain. Each hop is a new
-                // request to a host the caller did not name: step 07 checks every hop
-                // against an allowlist, which is why the policy is explicit here.
-                .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-                .build()
-                .map_err(error_chain)
-        })
-        .clone()
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot build the HTTP client: {e}")))
+    let built = CLIENT
+        .as_ref()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"));
+    built.cloned().map_err(PyRuntimeError::new_err)
 }
 // ANCHOR_END: client
 
@@ -107,11 +89,9 @@ fn client() -> PyResult<Client> {
 enum Attempt {
     /// A 2xx answer and its body.
     Success(String),
-    /// A transient failure: worth another attempt, after `retry_after` if the server said.
-    Retry {
-        cause: String,
-        retry_after: Option<Duration>,
-    },
+    /// A transient failure and its cause: worth another attempt, after the wait the
+    /// server asked for (`Retry-After`), if any.
+    Retry(String, Option<Duration>),
     /// A failure no retry can fix.
     Fatal(String),
 }
@@ -125,21 +105,13 @@ async fn attempt(client: &Client, url: &Url) -> Attempt {
         Err(e) if e.is_redirect() || e.is_builder() => return Attempt::Fatal(error_chain(e)),
         // Connection refused or reset, DNS failure, a connection dropped mid-answer: the
         // request may not have reached the server, and a GET is safe to send again.
-        Err(e) => {
-            return Attempt::Retry {
-                cause: error_chain(e),
-                retry_after: None,
-            }
-        }
+        Err(e) => return Attempt::Retry(error_chain(e), None),
     };
     let status = response.status();
     if status.is_success() {
         return match response.text().await {
             Ok(body) => Attempt::Success(body),
-            Err(e) => Attempt::Retry {
-                cause: error_chain(e),
-                retry_after: None,
-            },
+            Err(e) => Attempt::Retry(error_chain(e), None),
         };
     }
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
@@ -148,27 +120,25 @@ async fn attempt(client: &Client, url: &Url) -> Attempt {
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, RETRY_AFTER_CAP));
-        return Attempt::Retry {
-            cause: format!("upstream answered {status}"),
-            retry_after,
-        };
+        return Attempt::Retry(format!("upstream answered {status}"), retry_after);
     }
     Attempt::Fatal(format!("upstream answered {status}, which is not retried"))
 }
 // ANCHOR_END: attempt
 
 // ANCHOR: loop
-/// Why a call gave up; each kind becomes one Python exception.
-enum Failure {
-    Exhausted { attempts: u32, cause: String },
-    Fatal { attempts: u32, cause: String },
-    Deadline { attempts: u32, cause: String },
-}
-
-/// Attempts the GET up to `max_retries + 1` times, waiting between attempts.
-async fn get_with_retry(client: Client, url: Url, max_retries: u32) -> Result<String, Failure> {
+/// Attempts the GET up to `max_retries + 1` times, waiting between attempts; each way of
+/// giving up is its own Python exception.
+async fn get_with_retry(client: Client, url: Url, max_retries: u32) -> PyResult<String> {
     let per_attempt = Duration::from_millis(ATTEMPT_TIMEOUT_MS);
     let deadline = Instant::now() + Duration::from_millis(OVERALL_TIMEOUT_MS);
+    let gave_up = |attempts, cause| {
+        DeadlineExceededError::new_err(format!(
+            "GET gave up after {}: the {OVERALL_TIMEOUT_MS} ms deadline would pass; \
+             last cause: {cause}",
+            plural(attempts, "attempt"),
+        ))
+    };
     let mut attempts = 0;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -177,16 +147,24 @@ async fn get_with_retry(client: Client, url: Url, max_retries: u32) -> Result<St
         attempts += 1;
         let (cause, retry_after) = match outcome {
             Ok(Attempt::Success(body)) => return Ok(body),
-            Ok(Attempt::Fatal(cause)) => return Err(Failure::Fatal { attempts, cause }),
-            Ok(Attempt::Retry { cause, retry_after }) => (cause, retry_after),
+            Ok(Attempt::Fatal(cause)) => {
+                let message = format!("GET failed on attempt {attempts}: {cause}");
+                return Err(HttpStatusError::new_err(message));
+            }
+            Ok(Attempt::Retry(cause, retry_after)) => (cause, retry_after),
             Err(_elapsed) if per_attempt >= remaining => {
-                let cause = "the attempt was cut short by the deadline".to_owned();
-                return Err(Failure::Deadline { attempts, cause });
+                return Err(gave_up(
+                    attempts,
+                    "the attempt was cut short by the deadline".into(),
+                ));
             }
             Err(_elapsed) => (format!("no answer within {ATTEMPT_TIMEOUT_MS} ms"), None),
         };
         if attempts > max_retries {
-            return Err(Failure::Exhausted { attempts, cause });
+            return Err(RetryExhaustedError::new_err(format!(
+                "GET failed after {} (max_retries={max_retries}); last cause: {cause}",
+                plural(attempts, "attempt"),
+            )));
         }
         // The server's Retry-After wins over our own schedule; otherwise full jitter.
         let wait = retry_after.unwrap_or_else(|| {
@@ -194,7 +172,7 @@ async fn get_with_retry(client: Client, url: Url, max_retries: u32) -> Result<St
         });
         // Do not sleep only to find the deadline has passed when we wake up.
         if Instant::now() + wait >= deadline {
-            return Err(Failure::Deadline { attempts, cause });
+            return Err(gave_up(attempts, cause));
         }
         // A zero-length Tokio sleep still waits for the timer's next tick (about 1 ms).
         if !wait.is_zero() {
@@ -216,27 +194,10 @@ pub fn fetch_with_retry<'py>(
     max_retries: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
     // Every check happens here, in the caller's frame, before any future exists.
-    let max_retries = retries_from(max_retries)?;
+    let max_retries = int_in_range("max_retries", max_retries, 0, i64::from(MAX_RETRIES))?;
     let url = url_from(url)?;
     let client = client()?; // a clone: a handle to the one shared pool
-    crate::runtime::future_into_py(py, async move {
-        get_with_retry(client, url, max_retries)
-            .await
-            .map_err(|failure| match failure {
-                Failure::Exhausted { attempts, cause } => RetryExhaustedError::new_err(format!(
-                    "GET failed after {} (max_retries={max_retries}); last cause: {cause}",
-                    plural(attempts, "attempt"),
-                )),
-                Failure::Fatal { attempts, cause } => {
-                    HttpStatusError::new_err(format!("GET failed on attempt {attempts}: {cause}"))
-                }
-                Failure::Deadline { attempts, cause } => PyTimeoutError::new_err(format!(
-                    "GET gave up after {}: the {OVERALL_TIMEOUT_MS} ms deadline would pass; \
-                     last cause: {cause}",
-                    plural(attempts, "attempt"),
-                )),
-            })
-    })
+    future_into_py(py, get_with_retry(client, url, max_retries))
 }
 // ANCHOR_END: fetch
 
@@ -269,33 +230,7 @@ fn error_chain(error: reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn value_error_message(err: PyErr) -> String {
-        Python::initialize();
-        Python::attach(|py| {
-            assert!(err.is_instance_of::<PyValueError>(py));
-            err.value(py).to_string()
-        })
-    }
-
-    #[test]
-    fn max_retries_accepts_zero_to_ten() {
-        for n in 0..=10 {
-            assert_eq!(retries_from(n).unwrap(), u32::try_from(n).unwrap());
-        }
-    }
-
-    #[test]
-    fn max_retries_outside_the_range_is_a_value_error() {
-        for bad in [-1, 11, i64::MIN, i64::MAX] {
-            let message = value_error_message(retries_from(bad).unwrap_err());
-            assert!(
-                message.contains("max_retries must be between 0 and 10"),
-                "{message}"
-            );
-            assert!(message.contains(&bad.to_string()), "{message}");
-        }
-    }
+    use crate::limits::testing::value_error_message;
 
     #[test]
     fn http_and_https_urls_are_accepted() {
@@ -312,12 +247,12 @@ mod tests {
             "http://",
             "ftp://example.com/x",
         ] {
-            let message = value_error_message(url_from(bad).unwrap_err());
-            assert!(
-                message.starts_with("url must be an absolute http"),
-                "{message}"
-            );
-            assert!(message.contains(&format!("{bad:?}")), "{message}");
+            let message = value_error_message(&url_from(bad).unwrap_err());
+            let start = format!("url must be an absolute http:// or https:// URL, got {bad:?} (");
+            assert!(message.starts_with(&start), "{message}");
         }
+        let long = format!("http://example.com/{}", "x".repeat(MAX_URL_LEN));
+        let message = value_error_message(&url_from(&long).unwrap_err());
+        assert_eq!(message, "url must be at most 2048 bytes long, got 2067");
     }
 }

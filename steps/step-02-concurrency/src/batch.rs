@@ -1,7 +1,7 @@
-//! Step 02: concurrency, and the shapes of work that pay for a trip into Rust.
+//! Batches and fan-out (step 02): the shapes of work that pay for a trip into Rust.
 //!
 //! Each call from Python into Rust, and each Tokio future handed back to asyncio, has a
-//! fixed cost (about 100 µs per awaited `future_into_py` future on this stack). So:
+//! fixed cost (the Performance chapter measures it). So:
 //!
 //! - `process_batch_async` crosses once for a whole batch: it copies the list into Rust,
 //!   then one future upper-cases every item. This is the shape to copy.
@@ -13,20 +13,15 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyList, PyString};
+use pyo3_async_runtimes::tokio::future_into_py;
 use tokio::task::{JoinError, JoinSet};
 
-// ANCHOR: limits
-/// The most strings `process_batch_async` (and the spawn-per-item variant) accepts.
-pub const MAX_BATCH_ITEMS: usize = 100_000;
-
-/// The most sources `aggregate_async` accepts in one call.
-pub const MAX_AGGREGATE_SOURCES: usize = 1_000;
-
-/// The longest simulated latency `aggregate_async` accepts, in milliseconds (one minute).
-pub const MAX_LATENCY_MS: i64 = 60_000;
+use crate::limits::{
+    len_at_most, millis_in_range, MAX_AGGREGATE_SOURCES, MAX_BATCH_ITEMS, MAX_LATENCY_MS,
+};
 
 /// Copies a Python list of `str` into Rust: the one crossing a batch needs.
 ///
@@ -39,35 +34,26 @@ fn strings_from_list(
     max_len: usize,
 ) -> PyResult<Vec<String>> {
     let len = list.len();
-    if len > max_len {
-        return Err(PyValueError::new_err(format!(
-            "{name} must hold between 0 and {max_len} strings, got {len}"
-        )));
-    }
+    len_at_most(name, len, max_len, "strings")?;
     let mut strings = Vec::with_capacity(len);
     for (index, item) in list.iter().enumerate() {
         let Ok(text) = item.cast::<PyString>() else {
             let type_name = item.get_type().name()?;
-            return Err(PyTypeError::new_err(format!(
-                "{name}[{index}] must be str, got {type_name}"
-            )));
+            let message = format!("{name}[{index}] must be str, got {type_name}");
+            return Err(PyTypeError::new_err(message));
         };
-        // A lone surrogate ("\ud800") has no UTF-8 form: this raises UnicodeEncodeError.
-        strings.push(text.to_str()?.to_owned());
+        // A lone surrogate ("\ud800") has no UTF-8 form: this raises UnicodeEncodeError,
+        // with a note naming the item, as PyO3 notes an argument it cannot convert.
+        // (`to_cow`, not `to_str`: step 07's stable-ABI wheel has no borrowed UTF-8 view.)
+        let text = text.to_cow().inspect_err(|err| {
+            let note = format!("while processing '{name}[{index}]'");
+            // `add_note` exists from Python 3.11 on; before it, the error has no note.
+            let _ = err.value(item.py()).call_method1("add_note", (note,));
+        })?;
+        strings.push(text.into_owned());
     }
     Ok(strings)
 }
-
-/// Turns `latency_ms` into a `Duration`, or a `ValueError` that says the range.
-fn latency_from_ms(latency_ms: i64) -> PyResult<Duration> {
-    match u64::try_from(latency_ms) {
-        Ok(ms) if latency_ms <= MAX_LATENCY_MS => Ok(Duration::from_millis(ms)),
-        _ => Err(PyValueError::new_err(format!(
-            "latency_ms must be between 0 and {MAX_LATENCY_MS} (milliseconds), got {latency_ms}"
-        ))),
-    }
-}
-// ANCHOR_END: limits
 
 // ANCHOR: batch
 /// Upper-cases every string of `items`, in order, in one Rust future.
@@ -79,7 +65,7 @@ pub fn process_batch_async<'py>(
     // One crossing: the whole list is checked and copied here, while Python called us.
     let items = strings_from_list(items, "items", MAX_BATCH_ITEMS)?;
     // One future for the whole batch. The loop runs on a Tokio worker, without the GIL.
-    crate::runtime::future_into_py(py, async move { Ok(uppercase_all(items)) })
+    future_into_py(py, async move { Ok(uppercase_all(items)) })
 }
 
 /// Unicode full upper-casing, as Python's `str.upper`: "ß" becomes "SS", "ﬁ" becomes "FI".
@@ -99,7 +85,7 @@ pub fn process_batch_spawn_per_item_async<'py>(
     items: &Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let items = strings_from_list(items, "items", MAX_BATCH_ITEMS)?;
-    crate::runtime::future_into_py(py, async move {
+    future_into_py(py, async move {
         let handles: Vec<_> = items
             .into_iter()
             .map(|item| tokio::spawn(async move { item.to_uppercase() }))
@@ -123,9 +109,9 @@ pub fn aggregate_async<'py>(
     sources: &Bound<'py, PyList>,
     latency_ms: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let latency = latency_from_ms(latency_ms)?;
+    let latency = millis_in_range("latency_ms", latency_ms, 0, MAX_LATENCY_MS)?;
     let sources = strings_from_list(sources, "sources", MAX_AGGREGATE_SOURCES)?;
-    crate::runtime::future_into_py(py, async move {
+    future_into_py(py, async move {
         let fetched = fetch_all(sources, latency).await.map_err(task_failed)?;
         Ok(Aggregated(fetched))
     })
@@ -217,29 +203,6 @@ mod tests {
     }
 
     #[test]
-    fn latency_accepts_the_whole_documented_range() {
-        assert_eq!(latency_from_ms(0).unwrap(), Duration::ZERO);
-        assert_eq!(
-            latency_from_ms(MAX_LATENCY_MS).unwrap(),
-            Duration::from_millis(60_000)
-        );
-    }
-
-    #[test]
-    fn latency_rejects_values_outside_the_range() {
-        Python::initialize();
-        for bad in [-1, MAX_LATENCY_MS + 1, i64::MIN, i64::MAX] {
-            let err = latency_from_ms(bad).unwrap_err();
-            Python::attach(|py| {
-                assert!(err.is_instance_of::<PyValueError>(py));
-                let message = err.value(py).to_string();
-                assert!(message.contains("latency_ms must be between 0 and 60000"));
-                assert!(message.contains(&bad.to_string()), "{message}");
-            });
-        }
-    }
-
-    #[test]
     fn strings_from_list_checks_length_then_types() {
         Python::initialize();
         Python::attach(|py| {
@@ -247,7 +210,7 @@ mod tests {
             assert_eq!(strings_from_list(&ok, "items", 2).unwrap(), ["a", "b"]);
 
             let err = strings_from_list(&ok, "items", 1).unwrap_err();
-            assert!(err.is_instance_of::<PyValueError>(py));
+            assert!(err.is_instance_of::<pyo3::exceptions::PyValueError>(py));
             let message = err.value(py).to_string();
             assert_eq!(message, "items must hold between 0 and 1 strings, got 2");
 
@@ -255,7 +218,7 @@ mod tests {
             mixed.append("fine").unwrap();
             mixed.append(1).unwrap();
             let err = strings_from_list(&mixed, "sources", 10).unwrap_err();
-            assert!(err.is_instance_of::<PyTypeError>(py));
+            assert!(err.is_instance_of::<pyo3::exceptions::PyTypeError>(py));
             assert_eq!(err.value(py).to_string(), "sources[1] must be str, got int");
         });
     }

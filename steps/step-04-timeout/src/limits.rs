@@ -1,0 +1,106 @@
+//! Every limit of the module, and the checks that enforce them.
+//!
+//! Each input that makes Rust wait, allocate or spawn has an upper bound here, so no caller
+//! can park a task (and the request that awaits it) for an unbounded time. The checks run in
+//! the caller's frame, before any future exists: bad input fails at the call with a
+//! `ValueError` that names the parameter, its range and the value given. The constants are
+//! exported to Python (see `lib.rs`), so the app's schema uses the same numbers.
+
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::PyResult;
+
+// ANCHOR: limits
+/// The longest `delay_ms` of `fetch_data_async` (one minute).
+pub const MAX_DELAY_MS: i64 = 60_000;
+/// The most strings `process_batch_async` accepts.
+pub const MAX_BATCH_ITEMS: usize = 100_000;
+/// The most sources `aggregate_async` accepts in one call.
+pub const MAX_AGGREGATE_SOURCES: usize = 1_000;
+/// The longest simulated `latency_ms` any function accepts (one minute).
+pub const MAX_LATENCY_MS: i64 = 60_000;
+/// The shortest `timeout_ms` of `api_call_with_timeout`: a zero timeout never succeeds.
+pub const MIN_TIMEOUT_MS: i64 = 1;
+/// The longest `timeout_ms` of `api_call_with_timeout` (one minute).
+pub const MAX_TIMEOUT_MS: i64 = 60_000;
+/// The longest `endpoint` of `api_call_with_timeout`, in characters.
+pub const MAX_ENDPOINT_LEN: usize = 256;
+// ANCHOR_END: limits
+
+// ANCHOR: checks
+/// `value` milliseconds as a `Duration` if it lies in `min..=max`, else a `ValueError`
+/// naming the parameter, the range and the value.
+pub fn millis_in_range(name: &str, value: i64, min: i64, max: i64) -> PyResult<Duration> {
+    match u64::try_from(value) {
+        Ok(ms) if (min..=max).contains(&value) => Ok(Duration::from_millis(ms)),
+        _ => Err(PyValueError::new_err(format!(
+            "{name} must be between {min} and {max} (milliseconds), got {value}"
+        ))),
+    }
+}
+
+/// A length of at most `max`, else a `ValueError` naming the parameter.
+pub fn len_at_most(name: &str, len: usize, max: usize, what: &str) -> PyResult<()> {
+    if len <= max {
+        Ok(())
+    } else {
+        Err(PyValueError::new_err(format!(
+            "{name} must hold between 0 and {max} {what}, got {len}"
+        )))
+    }
+}
+// ANCHOR_END: checks
+
+#[cfg(test)]
+mod tests {
+    use super::testing::value_error_message;
+    use super::*;
+
+    #[test]
+    fn millis_accepts_both_ends_of_the_range() {
+        assert_eq!(
+            millis_in_range("delay_ms", 0, 0, 10).unwrap(),
+            Duration::ZERO
+        );
+        let longest = millis_in_range("delay_ms", MAX_DELAY_MS, 0, MAX_DELAY_MS).unwrap();
+        assert_eq!(longest, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn millis_outside_the_range_is_a_value_error_naming_parameter_range_and_value() {
+        for bad in [-1, MAX_DELAY_MS + 1, i64::MIN, i64::MAX] {
+            let err = millis_in_range("delay_ms", bad, 0, MAX_DELAY_MS).unwrap_err();
+            let message = format!("delay_ms must be between 0 and 60000 (milliseconds), got {bad}");
+            assert_eq!(value_error_message(&err), message);
+        }
+    }
+
+    #[test]
+    fn len_at_most_names_the_limit() {
+        assert!(len_at_most("items", 2, 2, "strings").is_ok());
+        let err = len_at_most("items", 3, 2, "strings").unwrap_err();
+        let message = "items must hold between 0 and 2 strings, got 3";
+        assert_eq!(value_error_message(&err), message);
+    }
+}
+
+/// Helpers for the unit tests of every module (after `tests`, which uses them too).
+#[cfg(test)]
+pub mod testing {
+    /// The exception type's name and the message of `err`.
+    pub fn describe(err: &pyo3::PyErr) -> (String, String) {
+        pyo3::Python::initialize();
+        pyo3::Python::attach(|py| {
+            let name = err.get_type(py).to_string();
+            (name, err.value(py).to_string())
+        })
+    }
+
+    /// The message of `err`, which must be a `ValueError`.
+    pub fn value_error_message(err: &pyo3::PyErr) -> String {
+        let (kind, message) = describe(err);
+        assert_eq!(kind, "<class 'ValueError'>", "{message}");
+        message
+    }
+}
