@@ -1,9 +1,14 @@
-"""Real uvicorn servers for the tests: in a thread of the test process, or in a subprocess.
+"""Real servers for the tests: uvicorn in a thread of the test process, or an ASGI server
+(uvicorn, gunicorn with uvicorn workers, granian) in a subprocess.
 
 In a thread, a test shares the process with the server, so it can read the extension's
 own state (``fastapi_async.active_tasks()``). In a subprocess, the server is what a user
 runs: its own interpreter, signals, exit status and log. Both listen on a free port of
 127.0.0.1 and are stopped when the ``with`` block ends.
+
+uvicorn runs on asyncio's own event loop unless a test asks for uvloop: with uvloop
+installed (the dev group has it), uvicorn's default, ``--loop auto``, would pick uvloop, and
+a user who installs only ``fastapi-async[app]`` has no uvloop.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import uvicorn
@@ -40,10 +45,12 @@ def free_port() -> int:
 def serve_in_thread(app: FastAPI, **config: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a thread of this process; yield its base URL.
 
-    ``config`` overrides uvicorn.Config's arguments (``log_level`` is "warning" unless given).
+    ``config`` overrides uvicorn.Config's arguments (``log_level`` is "warning" and ``loop``
+    "asyncio" unless given).
     uvicorn installs signal handlers only in the main thread, so a thread is safe here.
     """
     config.setdefault("log_level", "warning")
+    config.setdefault("loop", "asyncio")
     server = uvicorn.Config(app, host="127.0.0.1", port=free_port(), **config)
     runner = uvicorn.Server(server)
     thread = threading.Thread(target=runner.run, name="uvicorn-test-server", daemon=True)
@@ -79,7 +86,7 @@ def serve_http_in_thread(server: ThreadingHTTPServer) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-# What a clean server never prints (uvicorn's levels, Python's tracebacks, asyncio's
+# What a clean server never prints (the servers' levels, Python's tracebacks, asyncio's
 # complaints at exit).
 PROBLEMS = (
     "WARNING",
@@ -91,9 +98,45 @@ PROBLEMS = (
 )
 
 
+@dataclass(frozen=True)
+class Server:
+    """An ASGI server as a user runs it from a shell: which one, its own options, and the
+    line each of its worker processes logs once it serves requests."""
+
+    name: Literal["uvicorn", "gunicorn", "granian"]  # the module `python -m` runs
+    options: tuple[str, ...] = ()
+    started: str = "Application startup complete."
+
+    def command(self, app: str, app_dir: Path, port: int, workers: int) -> list[str]:
+        """The command line that serves ``app`` ("module:attribute", importable from
+        ``app_dir``) on 127.0.0.1:``port`` with ``workers`` worker processes."""
+        where = {
+            "uvicorn": ("--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", str(port)),
+            "gunicorn": ("--chdir", str(app_dir), "--bind", f"127.0.0.1:{port}"),
+            "granian": ("--working-dir", str(app_dir), "--host", "127.0.0.1", "--port", str(port)),
+        }[self.name]
+        # Given even when 1: without it, uvicorn and gunicorn read $WEB_CONCURRENCY.
+        many = ("--workers", str(workers))
+        return [sys.executable, "-m", self.name, *self.options, *where, *many, app]
+
+
+# uvicorn on asyncio's loop; UVICORN_ON_UVLOOP as `uvicorn --loop uvloop`.
+UVICORN = Server("uvicorn", ("--loop", "asyncio"))
+UVICORN_ON_UVLOOP = Server("uvicorn", ("--loop", "uvloop"))
+# gunicorn's master with uvicorn's worker class (package uvicorn-worker; it picks uvloop
+# when installed). No control socket: gunicorn >= 25.1 would open one in $HOME otherwise.
+GUNICORN = Server(
+    "gunicorn",
+    ("--worker-class", "uvicorn_worker.UvicornWorker", "--no-control-socket"),
+)
+# granian's ASGI interface (with lifespan). It logs "Started worker-N" once worker N, its
+# lifespan started, accepts connections.
+GRANIAN = Server("granian", ("--interface", "asgi"), started="Started worker-")
+
+
 @dataclass
 class ServerProcess:
-    """A uvicorn subprocess: its base URL, the process, and the file its output goes to."""
+    """A server subprocess: its base URL, the process, and the file its output goes to."""
 
     url: str
     process: subprocess.Popen[bytes]
@@ -109,7 +152,7 @@ class ServerProcess:
         return [line for line in self.log().splitlines() if any(p in line for p in PROBLEMS)]
 
     def stop(self, timeout_s: float = 30) -> int:
-        """SIGTERM (uvicorn's graceful shutdown), then its exit status."""
+        """SIGTERM (every server here shuts down gracefully on it), then its exit status."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout_s)
@@ -119,43 +162,41 @@ class ServerProcess:
 def serve_in_process(
     app_dir: Path,
     *,
+    server: Server = UVICORN,
     app: str = "app:app",
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
     workers: int = 1,
     ready_within_s: float = 30,
 ) -> Iterator[ServerProcess]:
-    """Run ``uvicorn app --app-dir app_dir`` (``app``: "module:attribute") on a free port
-    until the block ends.
+    """Run ``server`` (uvicorn unless given) on ``app`` ("module:attribute", imported from
+    ``app_dir``) on a free port until the block ends.
 
-    ``env`` is added to this process's environment; ``args`` are more uvicorn flags;
-    ``workers`` > 1 starts that many worker processes (``--workers``). Ready means
-    ``GET /health`` answered 200 and every worker logged its start-up; the server is killed
-    if SIGTERM does not stop it.
+    ``env`` is added to this process's environment; ``args`` are more options of the
+    server; ``workers`` is the number of worker processes. Ready means ``GET /health``
+    answered 200 and every worker logged ``server.started``; the server is killed if
+    SIGTERM does not stop it.
     """
-    if workers > 1:
-        args = (*args, "--workers", str(workers))
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="uvicorn-") as tmp:
+    command = server.command(app, app_dir, port, workers)
+    command[-1:-1] = args  # before the app, where every server reads its options
+    with tempfile.TemporaryDirectory(prefix=f"{server.name}-") as tmp:
         log_path = Path(tmp) / "server.log"
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir)),
-                    *("--host", "127.0.0.1", "--port", str(port), *args),
-                ],
+                command,
                 env={**os.environ, "PORT": str(port), **(env or {})},
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
             )
-        server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path)
+        running = ServerProcess(f"http://127.0.0.1:{port}", process, log_path)
         try:
-            wait_until_healthy(server, ready_within_s)
-            wait_until_started(server, workers, ready_within_s)
-            yield server
+            wait_until_healthy(running, ready_within_s)
+            wait_until_started(running, server.started, workers, ready_within_s)
+            yield running
         finally:
             try:
-                server.stop(timeout_s=15)
+                running.stop(timeout_s=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
@@ -165,21 +206,22 @@ def wait_until_healthy(server: ServerProcess, within_s: float) -> None:
     """Poll ``GET /health`` until it answers 200, the process exits, or time runs out."""
     deadline = time.monotonic() + within_s
     while True:
-        assert server.process.poll() is None, f"uvicorn exited:\n{server.log()}"
+        assert server.process.poll() is None, f"the server exited:\n{server.log()}"
         try:
             if httpx.get(f"{server.url}/health", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass  # not listening yet
-        assert time.monotonic() < deadline, f"uvicorn not ready in {within_s} s:\n{server.log()}"
+        late = f"the server was not ready in {within_s} s:\n{server.log()}"
+        assert time.monotonic() < deadline, late
         time.sleep(0.05)
 
 
-def wait_until_started(server: ServerProcess, workers: int, within_s: float) -> None:
-    """Poll the log until ``workers`` processes logged "Application startup complete."."""
+def wait_until_started(server: ServerProcess, started: str, workers: int, within_s: float) -> None:
+    """Poll the log until ``workers`` lines hold ``started``."""
     deadline = time.monotonic() + within_s
-    while server.log().count("Application startup complete.") < workers:
-        assert server.process.poll() is None, f"uvicorn exited:\n{server.log()}"
+    while server.log().count(started) < workers:
+        assert server.process.poll() is None, f"the server exited:\n{server.log()}"
         late = f"{workers} workers did not start in {within_s} s:\n{server.log()}"
         assert time.monotonic() < deadline, late
         time.sleep(0.05)

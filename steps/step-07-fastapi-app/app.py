@@ -1,25 +1,14 @@
-"""Step 07 app: every endpoint of steps 01-06, ready to run in production.
+"""Step 07 app: the endpoints of steps 01-06, and a CPU-bound one, ready for production.
 
-New here: the runtime is reported at start-up and at ``GET /health``; ``GET
-/compute/{n}/stream`` streams progress as Server-Sent Events; ``/retry`` reaches only the
-hosts of ``FASTAPI_ASYNC_ALLOWED_HOSTS``; every Rust error becomes its HTTP status in one
-place (``install_error_handlers``); ``/docs`` works offline.
-
-Run it with ``just app``; the interactive docs are at http://127.0.0.1:8000/docs.
-Environment: ``FASTAPI_ASYNC_WORKER_THREADS`` (Tokio worker threads, 1..=64),
-``FASTAPI_ASYNC_ALLOWED_HOSTS`` (comma-separated ``host`` or ``host:port``; default
-``127.0.0.1:$PORT``, this app's own demo upstream), ``PORT`` (default 8000),
-``FASTAPI_ASYNC_REDIS_URL`` (``redis://host:port/db``: keep the counter in Redis, shared by
-every worker process; unset: in this process).
+New here: ``POST /compute/{n}`` (CPU work on Tokio's blocking pool), the runtime at start-up
+and at ``GET /health``, the last error handlers, offline ``/docs``. Run it with ``just app
+07`` (docs at http://127.0.0.1:8000/docs); ``FASTAPI_ASYNC_WORKER_THREADS`` sets 1..=64.
 """
 
 import asyncio
-import json
 import logging
 import math
-import os
 import sys
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -29,8 +18,7 @@ from fastapi import Body, FastAPI, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
-from fastapi.sse import format_sse_event
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -42,11 +30,8 @@ logger = logging.getLogger("uvicorn.error")
 # ANCHOR: lifespan
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # The runtime starts on the first request that needs it, in this (worker) process;
-    # importing the module only read and checked FASTAPI_ASYNC_WORKER_THREADS.
+    # Importing the module only read FASTAPI_ASYNC_WORKER_THREADS; the runtime starts later.
     logger.info("fastapi_async runtime: %s", fastapi_async.runtime_info())
-    logger.info("fastapi_async allowed hosts for /retry: %s", ", ".join(ALLOWED_HOSTS))
-    logger.info("fastapi_async counter: %s", counter.backend)
     yield
 
 
@@ -54,9 +39,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 # ANCHOR: body_limit
 # The largest request body the app reads (413 beyond it, before the rest is read): far
-# above its largest valid body (100 000 numbers for /batch, about 2.5 MB of JSON), far
-# below what one request should make the server hold in memory. Without a limit, FastAPI
-# reads any body whole, however large.
+# above its largest valid body (100 000 numbers for step 05's /batch, about 2.5 MB of
+# JSON), far below what one request should make the server hold in memory. Without a
+# limit, FastAPI reads any body whole, however large.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 # ANCHOR_END: body_limit
 
@@ -64,9 +49,8 @@ app = FastAPI(
     max_body_size=MAX_BODY_BYTES,
     title="Async Rust in FastAPI — step 07",
     description="Tokio futures awaited through pyo3-async-runtimes: a fetch, batches,"
-    " a shared counter, a computation off the event loop (also streamed as Server-Sent"
-    " Events), a deadline enforced in Rust, bounded concurrency, and an HTTP GET retried"
-    " with backoff, limited to an allowlist of hosts.",
+    " a shared counter, a deadline enforced in Rust, bounded concurrency, and a computation"
+    " off the event loop.",
     lifespan=lifespan,
     # /docs is served below from local files, so it works without internet access.
     docs_url=None,
@@ -180,9 +164,8 @@ async def aggregate(
 
 
 # ANCHOR: counter_backend
-# One counter for this app. In-process by default: each uvicorn worker is its own process
-# with its own count. With FASTAPI_ASYNC_REDIS_URL set (read here, at import), the count
-# lives in Redis and every worker, on every machine, shares it.
+# One counter for this app process. Each uvicorn worker is its own process with its own
+# counter, so with several workers the count is per worker ("Scaling out" uses Redis).
 counter = fastapi_async.AsyncCounter()
 # ANCHOR_END: counter_backend
 
@@ -191,24 +174,18 @@ class CountResponse(BaseModel):
     count: int
 
 
-# Only with Redis: the server failed or did not answer (CounterBackendError).
-COUNTER_UNAVAILABLE: dict[Union[int, str], dict[str, Any]] = {
-    503: {"model": ErrorDetail, "description": "The counter's Redis server is unavailable."}
-}
-
-
 # ANCHOR: counter
-@app.post("/counter/increment", responses=COUNTER_UNAVAILABLE)
+@app.post("/counter/increment")
 async def increment_counter() -> CountResponse:
     return CountResponse(count=await counter.increment_async())
 
 
-@app.get("/counter", responses=COUNTER_UNAVAILABLE)
+@app.get("/counter")
 async def get_counter() -> CountResponse:
     return CountResponse(count=await counter.get_count_async())
 
 
-@app.post("/counter/reset", responses=COUNTER_UNAVAILABLE)
+@app.post("/counter/reset")
 async def reset_counter() -> CountResponse:
     return CountResponse(count=await counter.reset_async())
 
@@ -304,41 +281,12 @@ async def call_api(
     ] = 100,
 ) -> ApiResponse:
     call = fastapi_async.api_call_with_timeout(endpoint, timeout_ms, latency_ms)
-    # A TimeoutError from Rust becomes a 504 in `install_error_handlers`.
+    # A DeadlineExceededError from Rust becomes a 504 in `install_error_handlers`.
     response = await cancel_on_disconnect(request, call)
     return ApiResponse(endpoint=endpoint, response=response)
 
 
 # ANCHOR_END: api
-
-
-# ANCHOR: non_finite
-def json_safe(value: object) -> object:
-    """``value`` with every NaN or infinity replaced by its name (JSON has no such numbers)
-    and every lone surrogate escaped (UTF-8 has no such characters)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # "nan", "inf" or "-inf"
-    if isinstance(value, str):
-        # A lone surrogate has no UTF-8 form, and the response must be UTF-8: escape it.
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    return value
-
-
-async def validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    # FastAPI's own handler, plus `json_safe`. Python's JSON parser accepts `NaN` and
-    # `Infinity`, each error echoes its `input`, and the default handler would then fail to
-    # render its own 422 (a 500 instead), since JSON responses refuse non-finite floats.
-    return JSONResponse(
-        status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))}
-    )
-
-
-# ANCHOR_END: non_finite
 
 
 # ANCHOR: bounded_batch
@@ -380,152 +328,6 @@ async def bounded_batch(
 # ANCHOR_END: bounded_batch
 
 
-# ANCHOR: allowlist
-def allowed_hosts_from_env() -> list[str]:
-    """``FASTAPI_ASYNC_ALLOWED_HOSTS``, split on commas; default: this app on loopback."""
-    raw = os.environ.get("FASTAPI_ASYNC_ALLOWED_HOSTS")
-    if raw is None:
-        return [f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
-    return [host.strip() for host in raw.split(",") if host.strip()]
-
-
-# Read once, at import: the allowlist is configuration, not a request parameter.
-ALLOWED_HOSTS = allowed_hosts_from_env()
-# ANCHOR_END: allowlist
-
-
-class RetryResponse(BaseModel):
-    url: str
-    result: str
-
-
-# ANCHOR: retry
-@app.get(
-    "/retry/{url:path}",
-    responses={
-        403: {"model": ErrorDetail, "description": "The host is not on the allowlist"},
-        # Starlette's `path` parameters match anything but a line break.
-        404: {"model": ErrorDetail, "description": "The URL holds a line break"},
-        502: {"model": ErrorDetail, "description": "Retries exhausted, or a final error"},
-        504: {"model": ErrorDetail, "description": "The overall deadline passed"},
-    },
-)
-async def retry(
-    url: Annotated[
-        str,
-        Path(
-            max_length=fastapi_async.MAX_URL_LEN,
-            description="An absolute http:// or https:// URL on an allowed host. Encode"
-            " its `?`, `&` and `=` (`%3F`, `%26`, `%3D`), or they belong to this request.",
-        ),
-    ],
-    max_retries: Annotated[
-        int,
-        Query(ge=0, le=fastapi_async.MAX_RETRIES, description="Retries after the 1st try."),
-    ] = 3,
-) -> RetryResponse:
-    # Rust checks the URL and its host now (ValueError: 422, HostNotAllowedError: 403,
-    # before any request) and every redirect later; the handlers below map the rest.
-    try:
-        future = fastapi_async.fetch_with_retry(url, max_retries, allowed_hosts=ALLOWED_HOSTS)
-    except ValueError as exc:
-        # The same 422 shape as FastAPI's own validation errors, on the `url` parameter.
-        error = {"type": "value_error", "loc": ("path", "url"), "msg": str(exc), "input": url}
-        raise RequestValidationError([error]) from exc
-    return RetryResponse(url=url, result=await future)
-
-
-# ANCHOR_END: retry
-
-
-# ANCHOR: upstream
-# The demo upstream that /retry can reach by default: it fails the first `fail` requests
-# of each `key` with 503, then answers 200. Bounded: at most this many keys are kept.
-MAX_UPSTREAM_KEYS = 1000
-upstream_seen: "OrderedDict[str, int]" = OrderedDict()
-
-
-@app.get(
-    "/upstream/flaky",
-    response_class=PlainTextResponse,
-    responses={503: {"description": "One of the first `fail` requests of this key."}},
-)
-async def flaky_upstream(
-    key: Annotated[str, Query(min_length=1, max_length=64, description="Counts per key.")],
-    fail: Annotated[
-        int, Query(ge=0, le=fastapi_async.MAX_RETRIES + 1, description="Failures first.")
-    ] = 1,
-) -> PlainTextResponse:
-    seen = upstream_seen.pop(key, 0) + 1
-    upstream_seen[key] = seen  # (re)inserted last: the oldest key is evicted first
-    while len(upstream_seen) > MAX_UPSTREAM_KEYS:
-        upstream_seen.popitem(last=False)
-    if seen <= fail:
-        return PlainTextResponse(f"failure {seen} of {fail} for {key}", status_code=503)
-    return PlainTextResponse(f"ok after {seen - 1} failures for {key}")
-
-
-# ANCHOR_END: upstream
-
-
-# ANCHOR: stream
-class EventStream(StreamingResponse):
-    """Server-Sent Events, streamed as they are: FastAPI's own SSE loop (an endpoint that
-    yields, with ``response_class=EventSourceResponse``) logs an "Exception in ASGI
-    application" (BrokenResourceError) when a client leaves while an event is on its way
-    (FastAPI 0.165, fastapi discussion #15725); a StreamingResponse just stops."""
-
-    media_type = "text/event-stream"
-
-
-# Each event of the stream, for the OpenAPI schema (3.2's `itemSchema` for event streams).
-PROGRESS_EVENT_SCHEMA = {
-    "type": "object",
-    "required": ["event", "data"],
-    "properties": {
-        "event": {"enum": ["progress", "sum"]},
-        "data": {"type": "string", "contentMediaType": "application/json"},
-    },
-}
-
-
-@app.get(
-    "/compute/{n}/stream",
-    response_class=StreamingResponse,  # no media type: the one below is the only one
-    responses={200: {"content": {"text/event-stream": {"itemSchema": PROGRESS_EVENT_SCHEMA}}}},
-)
-async def compute_stream(
-    n: Annotated[
-        int,
-        Path(ge=0, le=fastapi_async.MAX_COMPUTE_N, description="Sum the integers 1..=n."),
-    ],
-) -> EventStream:
-    """`progress` events (`{"done", "total"}`), then one `sum` event (`{"n", "sum"}`)."""
-    return EventStream(progress_events(n), headers={"Cache-Control": "no-cache"})
-
-
-async def progress_events(n: int) -> AsyncIterator[bytes]:
-    """The events of ``/compute/{n}/stream``, formatted as Server-Sent Events."""
-    stream = fastapi_async.compute_progress_stream(n)
-    try:
-        async for update in stream:
-            if update.sum is None:
-                event, data = "progress", {"done": update.done, "total": update.total}
-            else:
-                event, data = "sum", {"n": n, "sum": update.sum}
-            yield format_sse_event(event=event, data_str=json.dumps(data, separators=(",", ":")))
-            # Updates that are already waiting are awaited without a pause, and sending does
-            # not wait either: give the loop a turn, so that it notices a client that left.
-            await asyncio.sleep(0)
-    finally:
-        # The client went away (this generator was cancelled or closed) or the stream
-        # ended: either way, stop the Rust work now rather than when the GC runs.
-        stream.close()
-
-
-# ANCHOR_END: stream
-
-
 # ANCHOR: health
 class HealthResponse(BaseModel):
     status: str
@@ -549,8 +351,7 @@ async def health() -> HealthResponse:
 
 
 # ANCHOR: docs
-# Swagger UI 5's files, from the fastapi-offline package, served by this app: /docs then
-# needs no CDN. (FastAPI's default page loads them from cdn.jsdelivr.net.)
+# Swagger UI 5's files, from fastapi-offline, served by this app: /docs then needs no CDN.
 SWAGGER_DIR = files("fastapi_offline") / "static"
 app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_DIR)), name="swagger")
 
@@ -567,6 +368,34 @@ async def swagger_ui() -> HTMLResponse:
 
 
 # ANCHOR_END: docs
+
+
+# ANCHOR: non_finite
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinity replaced by its name (JSON has no such numbers)
+    and every lone surrogate escaped (UTF-8 has no such characters)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf" or "-inf"
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI's own handler, plus `json_safe`. Each error echoes its `input`, and Python's
+    # JSON parser accepts `NaN` and lone surrogates (`"\\ud800"`): the default handler would
+    # then fail to render its own 422 (a 500 instead), since the response must be UTF-8 JSON.
+    return JSONResponse(
+        status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))}
+    )
+
+
+# ANCHOR_END: non_finite
 
 
 # ANCHOR: errors
@@ -591,15 +420,11 @@ async def rust_panic(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(application: FastAPI) -> None:
-    """The one mapping from the extension's exceptions to HTTP statuses."""
+    """The one mapping from errors to HTTP answers; each step adds its own."""
     application.add_exception_handler(RequestValidationError, validation_error)  # 422
     application.add_exception_handler(413, body_too_large)  # past `max_body_size`
     application.add_exception_handler(ValueError, detail(422))
     application.add_exception_handler(TimeoutError, detail(504))
-    application.add_exception_handler(fastapi_async.RetryExhaustedError, detail(502))
-    application.add_exception_handler(fastapi_async.HttpStatusError, detail(502))
-    application.add_exception_handler(fastapi_async.HostNotAllowedError, detail(403))
-    application.add_exception_handler(fastapi_async.CounterBackendError, detail(503))
     application.add_exception_handler(fastapi_async.RustPanic, rust_panic)
 
 

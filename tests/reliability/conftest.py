@@ -17,7 +17,7 @@ import pytest
 
 from ..conftest import stage_dir
 from ..servers import ServerProcess, serve_in_process
-from ..step_07.conftest import redirector, server_url, upstream
+from ..step_08.conftest import redirector, upstream
 
 # The most sockets one process here opens at once (10 000 clients, or the server's ends of
 # their connections, in a subprocess with its own table), plus room for everything else.
@@ -100,6 +100,6 @@ def server_warnings() -> Iterator[WarningRecords]:
             logger.removeHandler(handler)
 
 
-# Step 06's flaky upstream, step 07's redirector, and the stage's app on uvicorn in a thread
+# Step 06's flaky upstream, step 08's redirector, and the stage's app on uvicorn in a thread
 # of this process (so that ``active_tasks()`` is the server's), all on 127.0.0.1.
-__all__ = ["redirector", "server_url", "upstream"]
+__all__ = ["redirector", "upstream"]

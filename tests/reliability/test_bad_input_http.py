@@ -9,10 +9,9 @@ never a 5xx, a hang or a crash. The server's log is checked once, after the whol
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
 import fastapi_async as fa
@@ -195,23 +194,6 @@ async def test_odd_but_valid_unicode_is_served(server: ServerProcess) -> None:
     answer = await send_raw(server.url, build_request("POST", b"/process/batch", body))
     assert answer.status == 200
     assert answer.json() == {"results": [s.upper() for s in ODD_UNICODE], "count": len(ODD_UNICODE)}
-
-
-async def test_a_chunked_body_over_the_limit_is_a_413_naming_the_limit(
-    client: httpx.AsyncClient,
-) -> None:
-    # No Content-Length: the limit is found while reading, and the app's handler answers.
-    async def sixteen_mib_and_more() -> AsyncIterator[bytes]:
-        for _ in range(17):
-            yield b" " * 2**20
-
-    response = await client.post(
-        "/process/batch",
-        content=sixteen_mib_and_more(),
-        headers={"content-type": "application/json"},
-    )
-    assert response.status_code == 413
-    assert response.json() == {"detail": f"the request body must be at most {16 * 2**20} bytes"}
 
 
 def test_the_server_logged_no_error_for_the_whole_table(server: ServerProcess) -> None:

@@ -1,7 +1,7 @@
-//! Step 02's functions: batches, and the shapes of work that pay for a trip into Rust.
+//! Batches and fan-out (step 02): the shapes of work that pay for a trip into Rust.
 //!
 //! Each call from Python into Rust, and each Tokio future handed back to asyncio, has a
-//! fixed cost (about 100 µs per awaited `future_into_py` future on this stack). So:
+//! fixed cost (the Performance chapter measures it). So:
 //!
 //! - `process_batch_async` crosses once for a whole batch: it copies the list into Rust,
 //!   then one future upper-cases every item. This is the shape to copy.
@@ -13,11 +13,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyList, PyString};
 use tokio::task::{JoinError, JoinSet};
 
-use crate::errors::Error;
 use crate::limits::{
     len_at_most, millis_in_range, MAX_AGGREGATE_SOURCES, MAX_BATCH_ITEMS, MAX_LATENCY_MS,
 };
@@ -39,13 +39,12 @@ fn strings_from_list(
     for (index, item) in list.iter().enumerate() {
         let Ok(text) = item.cast::<PyString>() else {
             let type_name = item.get_type().name()?;
-            return Err(
-                Error::Type(format!("{name}[{index}] must be str, got {type_name}")).into(),
-            );
+            let message = format!("{name}[{index}] must be str, got {type_name}");
+            return Err(PyTypeError::new_err(message));
         };
         // A lone surrogate ("\ud800") has no UTF-8 form: this raises UnicodeEncodeError,
         // with a note naming the item, as PyO3 notes an argument it cannot convert.
-        // (`to_cow`, not `to_str`: the stable ABI of Python 3.9 has no borrowed UTF-8 view.)
+        // (`to_cow`, not `to_str`: step 07's stable-ABI wheel has no borrowed UTF-8 view.)
         let text = text.to_cow().inspect_err(|err| {
             let note = format!("while processing '{name}[{index}]'");
             // `add_note` exists from Python 3.11 on; before it, the error has no note.
@@ -187,7 +186,7 @@ impl<'py> IntoPyObject<'py> for Aggregated {
 
 /// A task that panicked or was aborted becomes a `RuntimeError`, never a panic across FFI.
 fn task_failed(err: JoinError) -> PyErr {
-    Error::Runtime(format!("a Tokio task failed: {err}")).into()
+    PyRuntimeError::new_err(format!("a Tokio task failed: {err}"))
 }
 
 #[cfg(test)]

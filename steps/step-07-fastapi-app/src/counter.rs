@@ -1,130 +1,79 @@
-//! Step 03's class: state shared between Python calls and Tokio tasks.
+//! `AsyncCounter`: state shared by futures that run on several threads (step 03).
 //!
-//! `AsyncCounter` is a Python class whose methods return awaitables. Each call clones an
-//! `Arc` to the same count and moves the clone into a Tokio future, so many futures (and
-//! many Tokio worker threads) can update one value at once. The count is guarded by a
-//! `tokio::sync::Mutex`, the seed design of this guide; the chapter measures why a
-//! `std::sync::Mutex` or an `AtomicU64` would do the same job more cheaply here.
-//!
-//! That count lives in this process. With several processes (`uvicorn --workers N`, or
-//! several machines) each has its own, so the count can also live in Redis
-//! (`redis_counter.rs`), chosen once, when the counter is made, from
-//! `FASTAPI_ASYNC_REDIS_URL`: the Python API is the same either way.
+//! Each method call clones an `Arc` to the same count and moves the clone into a Tokio
+//! future, so many futures, on many Tokio worker threads, update one value. The count sits
+//! behind a `std::sync::Mutex`: every lock is held for one addition and released before the
+//! future ends, never across an `.await`, which is the case where Tokio's own documentation
+//! recommends the standard mutex over `tokio::sync::Mutex`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
-use tokio::sync::Mutex;
 
-use crate::errors::Error;
-use crate::redis_counter::{RedisCounter, REDIS_URL_ENV};
 use crate::runtime::future_into_py;
 
 // ANCHOR: class
 /// A count shared by every awaitable its methods return.
 ///
-/// `frozen`: Python can never get a mutable borrow of the object itself, so PyO3 skips
-/// its runtime borrow checks; every change goes through the mutex (or Redis) instead,
-/// which is what lets Tokio threads change the count without the GIL.
+/// `frozen`: Python can never get a mutable borrow of the object itself, so PyO3 skips its
+/// runtime borrow checks; every change goes through the mutex instead, which is what lets
+/// Tokio threads change the count without the GIL.
 #[pyclass(frozen, module = "fastapi_async")]
 pub struct AsyncCounter {
     /// `Arc`: each future owns a handle to the same count (futures must be `'static`).
-    backend: Arc<Backend>,
-}
-
-/// Where the count lives, chosen once, at construction.
-enum Backend {
-    /// In this process. `Mutex`: many Tokio worker threads may touch it at the same moment.
-    InProcess(Mutex<u64>),
-    /// In Redis, shared by every process that uses the same server.
-    Redis(RedisCounter),
+    /// `Mutex`: many Tokio worker threads may touch the count at the same moment.
+    count: Arc<Mutex<u64>>,
 }
 // ANCHOR_END: class
-
-// ANCHOR: backend
-impl Backend {
-    /// Redis if `FASTAPI_ASYNC_REDIS_URL` is set (and not empty), else in this process.
-    fn from_env() -> Result<Self, Error> {
-        match std::env::var(REDIS_URL_ENV) {
-            Ok(url) if !url.trim().is_empty() => {
-                Ok(Self::Redis(RedisCounter::from_url(url.trim())?))
-            }
-            _ => Ok(Self::InProcess(Mutex::new(0))),
-        }
-    }
-
-    /// The three operations, once per backend; the in-process arms are step 03's code.
-    async fn increment(&self) -> Result<u64, Error> {
-        match self {
-            Self::InProcess(count) => {
-                let mut count = count.lock().await;
-                *count = incremented(*count)?;
-                Ok(*count)
-            }
-            Self::Redis(redis) => redis.increment().await,
-        }
-    }
-
-    async fn get(&self) -> Result<u64, Error> {
-        match self {
-            Self::InProcess(count) => Ok(*count.lock().await),
-            Self::Redis(redis) => redis.get().await,
-        }
-    }
-
-    async fn reset(&self) -> Result<u64, Error> {
-        match self {
-            Self::InProcess(count) => {
-                let mut count = count.lock().await;
-                *count = 0;
-                Ok(*count)
-            }
-            Self::Redis(redis) => redis.reset().await,
-        }
-    }
-}
-// ANCHOR_END: backend
 
 // ANCHOR: methods
 #[pymethods]
 impl AsyncCounter {
-    /// Reads `FASTAPI_ASYNC_REDIS_URL` now: a bad URL is a `ValueError` here, not at the
-    /// first request. Connects to Redis later, on the first call that needs it.
     #[new]
-    fn new() -> PyResult<Self> {
-        Ok(Self {
-            backend: Arc::new(Backend::from_env()?),
-        })
-    }
-
-    /// `"in-process"` or `"redis"`: where this counter keeps its count.
-    #[getter]
-    fn backend(&self) -> &'static str {
-        match *self.backend {
-            Backend::InProcess(_) => "in-process",
-            Backend::Redis(_) => "redis",
+    fn new() -> Self {
+        Self {
+            count: Arc::new(Mutex::new(0)),
         }
     }
 
     /// Adds one and resolves to the new count.
     fn increment_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let backend = Arc::clone(&self.backend);
-        future_into_py(py, async move { Ok(backend.increment().await?) })
+        let count = Arc::clone(&self.count);
+        future_into_py(py, async move {
+            let mut count = locked(&count);
+            *count = incremented(*count)?;
+            Ok(*count)
+        })
     }
 
     /// Resolves to the current count.
     fn get_count_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let backend = Arc::clone(&self.backend);
-        future_into_py(py, async move { Ok(backend.get().await?) })
+        let count = Arc::clone(&self.count);
+        future_into_py(py, async move { Ok(*locked(&count)) })
     }
 
     /// Sets the count to zero and resolves to 0.
     fn reset_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let backend = Arc::clone(&self.backend);
-        future_into_py(py, async move { Ok(backend.reset().await?) })
+        let count = Arc::clone(&self.count);
+        future_into_py(py, async move {
+            *locked(&count) = 0;
+            Ok(0_u64)
+        })
     }
 }
 // ANCHOR_END: methods
+
+// ANCHOR: lock
+/// The count, locked until the guard is dropped.
+///
+/// A mutex is poisoned when a thread panics while holding it. Nothing here can panic with
+/// the lock held (`incremented` returns an error instead), and a `u64` has no half-updated
+/// state anyway, so a poisoned lock is used as it is.
+fn locked(count: &Mutex<u64>) -> MutexGuard<'_, u64> {
+    count.lock().unwrap_or_else(PoisonError::into_inner)
+}
+// ANCHOR_END: lock
 
 // ANCHOR: overflow
 /// `count + 1`, or `OverflowError` when the count is already `u64::MAX`.
@@ -132,16 +81,17 @@ impl AsyncCounter {
 /// Checked, not wrapping: a counter that silently jumps back to 0 is a wrong answer, and
 /// an error leaves the count unchanged. At a billion increments a second the limit is
 /// 584 years away, so this is about stating the behaviour, not about a likely failure.
-fn incremented(count: u64) -> Result<u64, Error> {
-    count
-        .checked_add(1)
-        .ok_or_else(|| Error::Overflow(format!("the counter is at its maximum ({})", u64::MAX)))
+fn incremented(count: u64) -> PyResult<u64> {
+    count.checked_add(1).ok_or_else(|| {
+        PyOverflowError::new_err(format!("the counter is at its maximum ({})", u64::MAX))
+    })
 }
 // ANCHOR_END: overflow
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::testing::describe;
 
     #[test]
     fn incremented_adds_one() {
@@ -151,12 +101,21 @@ mod tests {
 
     #[test]
     fn incremented_refuses_to_wrap_at_the_maximum() {
-        assert_eq!(
-            incremented(u64::MAX),
-            Err(Error::Overflow(format!(
-                "the counter is at its maximum ({})",
-                u64::MAX
-            )))
-        );
+        let err = incremented(u64::MAX).unwrap_err();
+        let message = format!("the counter is at its maximum ({})", u64::MAX);
+        assert_eq!(describe(&err), ("<class 'OverflowError'>".into(), message));
+    }
+
+    #[test]
+    fn a_poisoned_lock_still_gives_the_count() {
+        let count = Arc::new(Mutex::new(7));
+        let poisoner = Arc::clone(&count);
+        let _ = std::thread::spawn(move || {
+            let _guard = poisoner.lock().unwrap();
+            panic!("poison the lock");
+        })
+        .join();
+        assert!(count.is_poisoned());
+        assert_eq!(*locked(&count), 7);
     }
 }

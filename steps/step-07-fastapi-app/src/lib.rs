@@ -1,87 +1,69 @@
-//! Step 07: the complete extension, one module per concern.
+//! Async Rust in FastAPI, step 07: the complete extension, ready for a production app.
 //!
-//! This file only declares the modules and the Python module; the code lives in:
+//! New here: the module owns its Tokio runtime (`runtime.rs`), through which every future
+//! now goes, and runs CPU-bound work on its blocking pool (`compute.rs`). The files, one
+//! concept each:
 //!
-//! - `limits.rs`: every limit, and the checks that enforce them;
-//! - `errors.rs`: the one error type and its Python exceptions;
-//! - `runtime.rs`: the one Tokio runtime, configured from the environment;
-//! - `fetch.rs`, `batch.rs`, `counter.rs`, `progress.rs`, `timeout.rs`, `tasks.rs`,
-//!   `semaphore.rs`, `backoff.rs`, `retry.rs`: the functions of steps 01-06;
-//! - `allowlist.rs`: which hosts `fetch_with_retry` may reach;
-//! - `redis_counter.rs`: `AsyncCounter`'s count in Redis, shared by every process;
-//! - `stream.rs`: progress as an async iterator.
+//! - `limits.rs`: every limit of the module, and the checks that enforce them;
+//! - `fetch.rs`: `fetch_data_async` (step 01);
+//! - `batch.rs`: `process_batch_async`, its slow twin, and `aggregate_async` (step 02);
+//! - `counter.rs`: `AsyncCounter` (step 03);
+//! - `timeout.rs`, `tasks.rs`: `api_call_with_timeout` and `active_tasks` (step 04);
+//! - `semaphore.rs`: `process_with_concurrency` and `ConcurrencyStats` (step 05);
+//! - `backoff.rs`, `retry.rs`: the retry schedule and `fetch_with_retry` (step 06);
+//! - `runtime.rs`, `compute.rs`: the runtime and `compute_with_progress` (step 07).
 
-mod allowlist;
 mod backoff;
 mod batch;
+mod compute;
 mod counter;
-mod errors;
 mod fetch;
 mod limits;
-mod progress;
-mod redis_counter;
 mod retry;
 mod runtime;
 mod semaphore;
-mod stream;
 mod tasks;
 mod timeout;
 
-use pyo3::prelude::*;
-
 // ANCHOR: module
 /// Async Rust in FastAPI, step 07: the complete extension, ready for a production app.
-#[pymodule]
+#[pyo3::pymodule]
 mod fastapi_async {
-    use pyo3::prelude::*;
-
-    #[pymodule_export]
-    use super::batch::{aggregate_async, process_batch_async, process_batch_spawn_per_item_async};
-    #[pymodule_export]
-    use super::counter::AsyncCounter;
-    #[pymodule_export]
-    use super::errors::{
-        CounterBackendError, HostNotAllowedError, HttpStatusError, RetryExhaustedError,
-    };
     #[pymodule_export]
     use super::fetch::fetch_data_async;
     #[pymodule_export]
-    use super::progress::compute_with_progress;
-    #[pymodule_export]
-    use super::retry::fetch_with_retry;
-    #[pymodule_export]
-    use super::runtime::runtime_info;
-    #[pymodule_export]
-    use super::semaphore::{process_with_concurrency, ConcurrencyStats};
-    #[pymodule_export]
-    use super::stream::{compute_progress_stream, ProgressStream, ProgressUpdate};
-    #[pymodule_export]
-    use super::tasks::active_tasks;
-    #[pymodule_export]
-    use super::timeout::api_call_with_timeout;
-    /// The exception a panic inside a Rust future becomes (from pyo3-async-runtimes).
-    #[pymodule_export]
-    use pyo3_async_runtimes::err::RustPanic;
-
-    // Every limit, from `limits.rs`: the app builds its OpenAPI constraints from these.
-    #[pymodule_export]
     const MAX_DELAY_MS: i64 = super::limits::MAX_DELAY_MS;
+
+    #[pymodule_export]
+    use super::batch::{aggregate_async, process_batch_async, process_batch_spawn_per_item_async};
     #[pymodule_export]
     const MAX_BATCH_ITEMS: usize = super::limits::MAX_BATCH_ITEMS;
     #[pymodule_export]
     const MAX_AGGREGATE_SOURCES: usize = super::limits::MAX_AGGREGATE_SOURCES;
     #[pymodule_export]
     const MAX_LATENCY_MS: i64 = super::limits::MAX_LATENCY_MS;
+
     #[pymodule_export]
-    const MAX_COMPUTE_N: i64 = super::limits::MAX_COMPUTE_N;
+    use super::counter::AsyncCounter;
+
+    #[pymodule_export]
+    use super::tasks::active_tasks;
+    #[pymodule_export]
+    use super::timeout::{api_call_with_timeout, DeadlineExceededError};
     #[pymodule_export]
     const MIN_TIMEOUT_MS: i64 = super::limits::MIN_TIMEOUT_MS;
     #[pymodule_export]
     const MAX_TIMEOUT_MS: i64 = super::limits::MAX_TIMEOUT_MS;
     #[pymodule_export]
     const MAX_ENDPOINT_LEN: usize = super::limits::MAX_ENDPOINT_LEN;
+
+    #[pymodule_export]
+    use super::semaphore::{process_with_concurrency, ConcurrencyStats};
     #[pymodule_export]
     const MAX_CONCURRENT: i64 = super::limits::MAX_CONCURRENT;
+
+    #[pymodule_export]
+    use super::retry::{fetch_with_retry, HttpStatusError, RetryExhaustedError};
     #[pymodule_export]
     const MAX_RETRIES: u32 = super::limits::MAX_RETRIES;
     #[pymodule_export]
@@ -89,21 +71,27 @@ mod fastapi_async {
     #[pymodule_export]
     const OVERALL_TIMEOUT_MS: u64 = super::limits::OVERALL_TIMEOUT_MS;
     #[pymodule_export]
-    const MAX_REDIRECTS: usize = super::limits::MAX_REDIRECTS;
-    #[pymodule_export]
     const MAX_URL_LEN: usize = super::limits::MAX_URL_LEN;
+
     #[pymodule_export]
-    const MAX_ALLOWED_HOSTS: usize = super::limits::MAX_ALLOWED_HOSTS;
+    use super::compute::compute_with_progress;
+    #[pymodule_export]
+    const MAX_COMPUTE_N: i64 = super::limits::MAX_COMPUTE_N;
+    #[pymodule_export]
+    use super::runtime::runtime_info;
     #[pymodule_export]
     const MAX_WORKER_THREADS: usize = super::limits::MAX_WORKER_THREADS;
+    #[pymodule_export]
+    use pyo3_async_runtimes::err::RustPanic;
 
     /// Reads `FASTAPI_ASYNC_WORKER_THREADS` at import: a bad value fails the import, at
-    /// start-up, not the first request. The runtime itself starts on first use. Also
+    /// start-up, not the first request (the runtime itself starts on first use). Also
     /// registers the `atexit` hook that closes the bridge before the interpreter exits.
     #[pymodule_init]
-    fn init(py: Python<'_>) -> PyResult<()> {
+    fn init(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        super::timeout::add_runtime_error_base(py)?;
         super::runtime::configure()?;
-        super::runtime::close_bridge_at_exit(py)
+        exit_guard::close_bridge_at_exit(py)
     }
 }
 // ANCHOR_END: module

@@ -1,4 +1,4 @@
-//! Step 05's bounded concurrency with a Tokio semaphore.
+//! Bounded concurrency with a Tokio semaphore (step 05).
 //!
 //! `process_with_concurrency` runs one simulated I/O call per item, at most
 //! `max_concurrent` of them at a time. Without a bound, a batch of 100 000 items would open
@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::errors::Error;
 use crate::limits::{
     int_in_range, millis_in_range, MAX_BATCH_ITEMS, MAX_CONCURRENT, MAX_LATENCY_MS,
 };
@@ -27,13 +27,9 @@ use crate::runtime::future_into_py;
 
 /// The checked arguments of one call, or a `ValueError` naming the parameter, its range and
 /// the value given. Checked before any future exists, so bad input fails at the call.
-fn check_batch(
-    len: usize,
-    max_concurrent: i64,
-    latency_ms: i64,
-) -> Result<(usize, Duration), Error> {
+fn check_batch(len: usize, max_concurrent: i64, latency_ms: i64) -> PyResult<(usize, Duration)> {
     if len > MAX_BATCH_ITEMS {
-        return Err(Error::Value(format!(
+        return Err(PyValueError::new_err(format!(
             "items must hold at most {MAX_BATCH_ITEMS} values, got {len}"
         )));
     }
@@ -163,7 +159,8 @@ pub fn process_with_concurrency<'py>(
 
 /// Puts one finished item at its index; a task that panicked becomes a `RuntimeError`.
 fn store(results: &mut [f64], done: Result<(usize, f64), tokio::task::JoinError>) -> PyResult<()> {
-    let (index, value) = done.map_err(|e| Error::Runtime(format!("an item's task failed: {e}")))?;
+    let (index, value) =
+        done.map_err(|e| PyRuntimeError::new_err(format!("an item's task failed: {e}")))?;
     results[index] = value;
     Ok(())
 }
@@ -172,11 +169,7 @@ fn store(results: &mut [f64], done: Result<(usize, f64), tokio::task::JoinError>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn message_of(err: Error) -> String {
-        assert!(matches!(err, Error::Value(_)), "{err:?}");
-        err.to_string()
-    }
+    use crate::limits::testing::value_error_message;
 
     #[test]
     fn accepts_the_whole_documented_range() {
@@ -190,7 +183,7 @@ mod tests {
     #[test]
     fn rejects_max_concurrent_outside_the_range() {
         for bad in [0, -1, MAX_CONCURRENT + 1, i64::MIN, i64::MAX] {
-            let message = message_of(check_batch(1, bad, 0).unwrap_err());
+            let message = value_error_message(&check_batch(1, bad, 0).unwrap_err());
             assert!(message.contains("max_concurrent must be between 1 and 1000"));
             assert!(message.contains(&format!("got {bad}")), "{message}");
         }
@@ -199,7 +192,7 @@ mod tests {
     #[test]
     fn rejects_latency_outside_the_range() {
         for bad in [-1, MAX_LATENCY_MS + 1, i64::MIN, i64::MAX] {
-            let message = message_of(check_batch(1, 1, bad).unwrap_err());
+            let message = value_error_message(&check_batch(1, 1, bad).unwrap_err());
             assert!(message.contains("latency_ms must be between 0 and 60000"));
             assert!(message.contains(&format!("got {bad}")), "{message}");
         }
@@ -207,7 +200,7 @@ mod tests {
 
     #[test]
     fn rejects_too_many_items() {
-        let message = message_of(check_batch(MAX_BATCH_ITEMS + 1, 1, 0).unwrap_err());
+        let message = value_error_message(&check_batch(MAX_BATCH_ITEMS + 1, 1, 0).unwrap_err());
         assert!(message.contains("items must hold at most 100000 values, got 100001"));
     }
 

@@ -1,10 +1,9 @@
-//! A count of the Rust futures that are alive right now, for tests and metrics.
+//! `active_tasks`: a count of the Rust futures alive right now, for tests and metrics (step 04).
 //!
 //! Cancellation is invisible from the outside: when Python cancels an awaitable, nothing
 //! tells you whether the Rust future behind it was dropped or is still running, holding a
 //! timer, a connection or a permit. `TaskGuard` makes it visible. Each future that
-//! `api_call_with_timeout` creates owns one guard, and so does each computation of
-//! `compute_progress_stream` while it runs; the guard adds one to a global counter
+//! `api_call_with_timeout` creates owns one guard; the guard adds one to a global counter
 //! when it is created and subtracts one in `Drop`, which runs however the future ends:
 //! completed, timed out, or dropped half-way because Python cancelled it.
 //! `active_tasks()` reads the counter, so a test can wait for it to return to 0.
@@ -40,8 +39,7 @@ impl Drop for TaskGuard {
 }
 
 /// The number of `api_call_with_timeout` futures that are alive (pending, or not yet
-/// dropped after they finished or were cancelled), plus the `compute_progress_stream`
-/// computations still running.
+/// dropped after they finished or were cancelled).
 #[pyfunction]
 pub fn active_tasks() -> usize {
     ACTIVE_TASKS.load(Ordering::Relaxed)

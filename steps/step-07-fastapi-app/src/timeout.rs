@@ -1,9 +1,9 @@
-//! Step 04's deadline inside Rust, and cancellation that reaches Rust from Python.
+//! A deadline inside Rust, and cancellation that reaches Rust from Python (step 04).
 //!
 //! `api_call_with_timeout` simulates an upstream call that takes `latency_ms` and gives it
 //! at most `timeout_ms`, with `tokio::time::timeout`. When the deadline passes first, the
-//! call future is dropped (which stops its work) and Python receives its built-in
-//! `TimeoutError`, after about `timeout_ms`, not after `latency_ms`.
+//! call future is dropped (which stops its work) and Python receives a
+//! `DeadlineExceededError`, after about `timeout_ms`, not after `latency_ms`.
 //!
 //! Python can also give up from the outside (`asyncio.wait_for`, `task.cancel()`): then
 //! pyo3-async-runtimes drops the whole Rust future. Each future owns a `TaskGuard`, so
@@ -11,22 +11,51 @@
 
 use std::time::Duration;
 
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
-use crate::errors::Error;
 use crate::limits::{
     millis_in_range, MAX_ENDPOINT_LEN, MAX_LATENCY_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
 };
 use crate::runtime::future_into_py;
 use crate::tasks::TaskGuard;
 
+// ANCHOR: exception
+pyo3::create_exception!(
+    fastapi_async,
+    DeadlineExceededError,
+    PyTimeoutError,
+    "A deadline enforced in Rust passed. Both a TimeoutError and a RuntimeError."
+);
+
+/// Makes `DeadlineExceededError` a `RuntimeError` too; called once, at import.
+///
+/// `TimeoutError` is the right type for a deadline, and `except TimeoutError` catches it.
+/// But code written against `pyo3-asyncio`, where a Rust error came back as a
+/// `RuntimeError`, catches `RuntimeError`; with both bases, both kinds of handler work.
+/// (Before Python 3.11, `asyncio.TimeoutError` is a class of its own: it is a base too.)
+/// `create_exception!` takes one base, so the others are added here, before any instance
+/// exists: the class keeps `TimeoutError`'s layout, and only its method resolution order changes.
+pub fn add_runtime_error_base(py: Python<'_>) -> PyResult<()> {
+    let mut bases = vec![py.get_type::<PyTimeoutError>().into_any()];
+    let asyncio_timeout = py.import("asyncio")?.getattr("TimeoutError")?;
+    if !asyncio_timeout.is(&bases[0]) {
+        bases.push(asyncio_timeout);
+    }
+    bases.push(py.get_type::<PyRuntimeError>().into_any());
+    let class = py.get_type::<DeadlineExceededError>();
+    class.setattr("__bases__", PyTuple::new(py, bases)?)
+}
+// ANCHOR_END: exception
+
 /// Checks the endpoint's length (1 to `MAX_ENDPOINT_LEN` characters).
-fn check_endpoint(endpoint: &str) -> Result<(), Error> {
+fn check_endpoint(endpoint: &str) -> PyResult<()> {
     let len = endpoint.chars().count();
     if (1..=MAX_ENDPOINT_LEN).contains(&len) {
         Ok(())
     } else {
-        Err(Error::Value(format!(
+        Err(PyValueError::new_err(format!(
             "endpoint must be between 1 and {MAX_ENDPOINT_LEN} characters long, got {len}"
         )))
     }
@@ -41,7 +70,7 @@ async fn simulated_call(endpoint: &str, latency: Duration) -> String {
     format!("Response from {endpoint}")
 }
 
-/// Returns `"Response from {endpoint}"` after `latency_ms`, or raises `TimeoutError` once
+/// Returns `"Response from {endpoint}"` after `latency_ms`, or raises `DeadlineExceededError` once
 /// `timeout_ms` has passed, whichever comes first.
 #[pyfunction]
 #[pyo3(signature = (endpoint, timeout_ms, latency_ms = 100))]
@@ -64,10 +93,9 @@ pub fn api_call_with_timeout<'py>(
         // drops the call future, so the sleep inside it stops too.
         match tokio::time::timeout(limit, simulated_call(&endpoint, latency)).await {
             Ok(response) => Ok(response),
-            Err(_elapsed) => Err(Error::Timeout(format!(
+            Err(_elapsed) => Err(DeadlineExceededError::new_err(format!(
                 "call to {endpoint} timed out after {timeout_ms} ms"
-            ))
-            .into()),
+            ))),
         }
     })
 }
@@ -78,6 +106,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::limits::testing::value_error_message;
 
     #[test]
     fn endpoint_length_is_counted_in_characters() {
@@ -85,7 +114,7 @@ mod tests {
         // 256 two-byte characters: 512 bytes, but within the limit of 256 characters.
         assert!(check_endpoint(&"é".repeat(MAX_ENDPOINT_LEN)).is_ok());
         for (bad, len) in [(String::new(), 0), ("x".repeat(MAX_ENDPOINT_LEN + 1), 257)] {
-            let message = check_endpoint(&bad).unwrap_err().to_string();
+            let message = value_error_message(&check_endpoint(&bad).unwrap_err());
             assert_eq!(
                 message,
                 format!("endpoint must be between 1 and 256 characters long, got {len}")

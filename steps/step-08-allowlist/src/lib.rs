@@ -1,0 +1,106 @@
+//! Async Rust in FastAPI, step 08: URLs from clients, limited to an allowlist.
+//!
+//! New here: `fetch_with_retry` takes `allowed_hosts` (`allowlist.rs`) and checks the URL,
+//! and every redirect it follows, against it before it connects. The files, one concept
+//! each:
+//!
+//! - `limits.rs`: every limit of the module, and the checks that enforce them;
+//! - `fetch.rs`: `fetch_data_async` (step 01);
+//! - `batch.rs`: `process_batch_async`, its slow twin, and `aggregate_async` (step 02);
+//! - `counter.rs`: `AsyncCounter` (step 03);
+//! - `timeout.rs`, `tasks.rs`: `api_call_with_timeout` and `active_tasks` (step 04);
+//! - `semaphore.rs`: `process_with_concurrency` and `ConcurrencyStats` (step 05);
+//! - `backoff.rs`, `retry.rs`: the retry schedule and `fetch_with_retry` (step 06);
+//! - `runtime.rs`, `compute.rs`: the runtime and `compute_with_progress` (step 07);
+//! - `allowlist.rs`: which hosts `fetch_with_retry` may reach (step 08).
+
+mod allowlist;
+mod backoff;
+mod batch;
+mod compute;
+mod counter;
+mod fetch;
+mod limits;
+mod retry;
+mod runtime;
+mod semaphore;
+mod tasks;
+mod timeout;
+
+// ANCHOR: module
+/// Async Rust in FastAPI, step 08: URLs from clients, limited to an allowlist.
+#[pyo3::pymodule]
+mod fastapi_async {
+    #[pymodule_export]
+    use super::fetch::fetch_data_async;
+    #[pymodule_export]
+    const MAX_DELAY_MS: i64 = super::limits::MAX_DELAY_MS;
+
+    #[pymodule_export]
+    use super::batch::{aggregate_async, process_batch_async, process_batch_spawn_per_item_async};
+    #[pymodule_export]
+    const MAX_BATCH_ITEMS: usize = super::limits::MAX_BATCH_ITEMS;
+    #[pymodule_export]
+    const MAX_AGGREGATE_SOURCES: usize = super::limits::MAX_AGGREGATE_SOURCES;
+    #[pymodule_export]
+    const MAX_LATENCY_MS: i64 = super::limits::MAX_LATENCY_MS;
+
+    #[pymodule_export]
+    use super::counter::AsyncCounter;
+
+    #[pymodule_export]
+    use super::tasks::active_tasks;
+    #[pymodule_export]
+    use super::timeout::{api_call_with_timeout, DeadlineExceededError};
+    #[pymodule_export]
+    const MIN_TIMEOUT_MS: i64 = super::limits::MIN_TIMEOUT_MS;
+    #[pymodule_export]
+    const MAX_TIMEOUT_MS: i64 = super::limits::MAX_TIMEOUT_MS;
+    #[pymodule_export]
+    const MAX_ENDPOINT_LEN: usize = super::limits::MAX_ENDPOINT_LEN;
+
+    #[pymodule_export]
+    use super::semaphore::{process_with_concurrency, ConcurrencyStats};
+    #[pymodule_export]
+    const MAX_CONCURRENT: i64 = super::limits::MAX_CONCURRENT;
+
+    #[pymodule_export]
+    use super::retry::{fetch_with_retry, HttpStatusError, RetryExhaustedError};
+    #[pymodule_export]
+    const MAX_RETRIES: u32 = super::limits::MAX_RETRIES;
+    #[pymodule_export]
+    const ATTEMPT_TIMEOUT_MS: u64 = super::limits::ATTEMPT_TIMEOUT_MS;
+    #[pymodule_export]
+    const OVERALL_TIMEOUT_MS: u64 = super::limits::OVERALL_TIMEOUT_MS;
+    #[pymodule_export]
+    const MAX_URL_LEN: usize = super::limits::MAX_URL_LEN;
+
+    #[pymodule_export]
+    use super::allowlist::{check_allowed_hosts, HostNotAllowedError};
+    #[pymodule_export]
+    const MAX_ALLOWED_HOSTS: usize = super::limits::MAX_ALLOWED_HOSTS;
+    #[pymodule_export]
+    const MAX_REDIRECTS: usize = super::limits::MAX_REDIRECTS;
+
+    #[pymodule_export]
+    use super::compute::compute_with_progress;
+    #[pymodule_export]
+    const MAX_COMPUTE_N: i64 = super::limits::MAX_COMPUTE_N;
+    #[pymodule_export]
+    use super::runtime::runtime_info;
+    #[pymodule_export]
+    const MAX_WORKER_THREADS: usize = super::limits::MAX_WORKER_THREADS;
+    #[pymodule_export]
+    use pyo3_async_runtimes::err::RustPanic;
+
+    /// Reads `FASTAPI_ASYNC_WORKER_THREADS` at import: a bad value fails the import, at
+    /// start-up, not the first request (the runtime itself starts on first use). Also
+    /// registers the `atexit` hook that closes the bridge before the interpreter exits.
+    #[pymodule_init]
+    fn init(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        super::timeout::add_runtime_error_base(py)?;
+        super::runtime::configure()?;
+        exit_guard::close_bridge_at_exit(py)
+    }
+}
+// ANCHOR_END: module
