@@ -1,12 +1,16 @@
 # Async Rust in FastAPI: every task a reader or CI runs. `just` alone lists them.
-# Recipes call `setup` themselves, so nothing has to be installed by hand first.
+# Recipes install what they need themselves, so nothing has to be set up by hand first.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 venv := justfile_directory() / ".venv"
 bin := venv / "bin"
-# The newest stage in steps/, as two digits ("01" while only step 01 exists).
-latest := `ls -d steps/step-[0-9][0-9]-* | tail -n 1 | sed -E 's#^steps/step-([0-9]+)-.*#\1#'`
+just := just_executable()
+# The newest stage on pyo3-async-runtimes, the library a reader should ship: what `just app`
+# serves and `just wheel` builds. Stages with their own bridge (`src/bridge.rs`) are opt-in.
+app_stage := `for d in $(ls -d steps/step-[0-9][0-9]-* | sort -r); do [ -e "$d/src/bridge.rs" ] || { basename "$d" | cut -d- -f2; break; }; done`
+# The newest stage of all (the faster bridge): what the benchmark measures.
+newest := `ls -d steps/step-[0-9][0-9]-* | tail -n 1 | sed -E 's#^steps/step-([0-9]+)-.*#\1#'`
 host := env("HOST", "127.0.0.1")
 port := env("PORT", "8000")
 # uvicorn worker processes for `just app` (each with its own in-process counter; see below).
@@ -14,30 +18,40 @@ workers := env("WORKERS", "1")
 
 # List the recipes
 default:
-    @just --list --unsorted
+    @{{ just }} --list --unsorted
 
-# Create .venv with the Python tools and install mdbook 0.5 when missing (safe to rerun)
+# Create .venv with the tools every step needs (safe to rerun; reinstalls only when pyproject.toml changes)
 [group('setup')]
-setup:
+setup: (_pip-group "dev")
+
+# Install one dependency group of pyproject.toml into .venv, once per change of pyproject.toml
+[private]
+_pip-group GROUP:
     #!/usr/bin/env bash
     set -euo pipefail
     if [ ! -x "{{ bin }}/python" ]; then
         python3 -m venv "{{ venv }}"
     fi
-    # Reinstall only when the dependency list changed since the last install.
-    stamp="{{ venv }}/.installed-from-pyproject"
+    stamp="{{ venv }}/.installed-{{ GROUP }}"
     if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         # `--group` (PEP 735 dependency groups) needs pip >= 25.1.
         "{{ bin }}/python" -m pip install --quiet --upgrade "pip>=25.1"
-        "{{ bin }}/python" -m pip install --quiet --group dev
+        "{{ bin }}/python" -m pip install --quiet --group {{ GROUP }}
         touch "$stamp"
     fi
+
+# Install mdBook 0.5 with cargo when missing (a couple of minutes, once): only the book needs it
+[group('setup')]
+setup-mdbook:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
     if ! mdbook --version 2>/dev/null | grep -q '^mdbook v0\.5\.'; then
         echo "Installing mdbook 0.5 with cargo (a few minutes, once)..."
         cargo install --locked mdbook --version '^0.5'
     fi
 
-# Install Debian's redis-server (and redis-cli) when missing: the tests of step 07 on need it
+# Install Debian's redis-server (and redis-cli) when missing: the tests of step 10 on need it
 [group('setup')]
 setup-redis:
     #!/usr/bin/env bash
@@ -46,7 +60,7 @@ setup-redis:
         exit 0
     fi
     echo "Installing Debian's redis-server for the Redis tests (once)..."
-    just _apt-install redis-server
+    {{ just }} _apt-install redis-server
     # Debian starts a system-wide service on port 6379; the tests start their own servers.
 
 # Install Debian packages with apt-get (through sudo when not root)
@@ -64,7 +78,7 @@ _apt-install +PACKAGES:
 step STEP: setup
     #!/usr/bin/env bash
     set -euo pipefail
-    dir="$(just _stage-dir {{ STEP }})"
+    dir="$({{ just }} _stage-dir {{ STEP }})"
     echo "Building $dir into {{ venv }}"
     VIRTUAL_ENV="{{ venv }}" "{{ bin }}/maturin" develop --release --quiet \
         --manifest-path "$dir/Cargo.toml"
@@ -73,15 +87,15 @@ step STEP: setup
 [group('steps')]
 step-01: (step "01")
 
-# Step 02: concurrency
+# Step 02: many futures at once, one crossing per batch
 [group('steps')]
 step-02: (step "02")
 
-# Step 03: shared state (counter)
+# Step 03: state shared between futures (a counter)
 [group('steps')]
 step-03: (step "03")
 
-# Step 04: timeouts and cancellation
+# Step 04: deadlines inside Rust, cancellation from Python
 [group('steps')]
 step-04: (step "04")
 
@@ -93,30 +107,42 @@ step-05: (step "05")
 [group('steps')]
 step-06: (step "06")
 
-# Step 07: the complete extension and its FastAPI app
+# Step 07: the complete app: the runtime it owns, CPU work, exit safety, errors, health
 [group('steps')]
 step-07: (step "07")
 
-# Step 08: step 07 with a faster bridge between asyncio and Tokio
+# Step 08 (going further): URLs from clients, limited to an allowlist
 [group('steps')]
 step-08: (step "08")
 
+# Step 09 (going further): progress streamed by callback, async iterator and SSE
+[group('steps')]
+step-09: (step "09")
+
+# Step 10 (going further): the counter in Redis, one count for every process
+[group('steps')]
+step-10: (step "10")
+
+# Step 11 (going further): step 10 through a faster, hand-written asyncio-Tokio bridge
+[group('steps')]
+step-11: (step "11")
+
 # Build stage STEP and run the tests of steps 01..STEP against it, then check its stub
 [group('test')]
-test-step STEP=latest: (step STEP)
+test-step STEP=app_stage: (step STEP)
     #!/usr/bin/env bash
     set -euo pipefail
     stage="$(printf '%02d' "$((10#{{ STEP }}))")"
     dirs=()
     for n in $(seq 1 "$((10#$stage))"); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
-    # From step 07 on, the counter's tests run against a real redis-server.
-    if [ "$((10#$stage))" -ge 7 ]; then just setup-redis; fi
+    # From step 10 on, the counter's tests run against a real redis-server.
+    if [ "$((10#$stage))" -ge 10 ]; then {{ just }} setup-redis; fi
     echo "== stage $stage: pytest ${dirs[*]}"
     "{{ bin }}/python" -m pytest --stage "$stage" "${dirs[@]}"
     echo "== stage $stage: the .pyi stub matches the built module (stubtest)"
     "{{ bin }}/python" -m mypy.stubtest fastapi_async --allowlist tests/stubtest-allowlist.txt
     echo "== stage $stage: app.py and the tests type-check against the stub (mypy --strict)"
-    "{{ bin }}/python" -m mypy "$(just _stage-dir "$stage")/app.py" tools "${dirs[@]}"
+    "{{ bin }}/python" -m mypy "$({{ just }} _stage-dir "$stage")/app.py" tools "${dirs[@]}"
 
 # Lint and format checks: cargo fmt, clippy (warnings are errors), ruff, cargo test
 [group('test')]
@@ -129,32 +155,33 @@ lint: setup
 
 # Test the repository's own tools (tools/) and type-check the book's browser test; no built stage needed
 [group('test')]
-test-tools: setup
+test-tools: setup (_pip-group "book")
     "{{ bin }}/python" -m pytest tests/tools
     "{{ bin }}/python" -m mypy tests/tools tests/book
 
-# Everything CI runs: lints, the tools' tests, every stage's tests, and the checked book
+# Everything CI runs: lints, the tools' tests, every stage's tests, the exercises, and the checked book
 [group('test')]
 test: lint test-tools
     #!/usr/bin/env bash
     set -euo pipefail
     for dir in steps/step-[0-9][0-9]-*; do
         stage="$(basename "$dir" | cut -d- -f2)"
-        just test-step "$stage"
+        {{ just }} test-step "$stage"
     done
-    just test-reliability
-    # The benchmark harness's smoke test (tiny sizes, no HTTP): it needs the newest stage,
-    # which the last `test-step` above left installed.
-    echo "== bench harness: smoke test against stage {{ latest }}"
-    "{{ bin }}/python" -m pytest --stage "{{ latest }}" tests/bench
-    just test-native
-    just test-pitfalls
-    just test-wheel
-    just book-check
+    {{ just }} test-reliability
+    # The benchmark harness's smoke test (tiny sizes, no HTTP) against the newest stage.
+    {{ just }} step {{ newest }}
+    echo "== bench harness: smoke test against stage {{ newest }}"
+    "{{ bin }}/python" -m pytest --stage "{{ newest }}" tests/bench
+    {{ just }} test-native
+    {{ just }} test-pitfalls
+    {{ just }} test-exercises
+    {{ just }} test-wheel
+    {{ just }} book-check
 
 # Reliability checks of stage STEP that fit in CI (a few minutes): fuzzing, bad input, load, cancellation, faults, shutdown, SSRF
 [group('test')]
-test-reliability STEP=latest: (step STEP)
+test-reliability STEP=app_stage: (_pip-group "reliability") (step STEP)
     #!/usr/bin/env bash
     set -euo pipefail
     stage="$(printf '%02d' "$((10#{{ STEP }}))")"
@@ -164,7 +191,7 @@ test-reliability STEP=latest: (step STEP)
 
 # Every reliability check at full size (slow, not in CI): 300 fuzz examples per operation from a random seed, 1000 SSE disconnects, 20 shutdowns
 [group('test')]
-reliability-full STEP=latest: (step STEP)
+reliability-full STEP=app_stage: (_pip-group "reliability") (step STEP)
     #!/usr/bin/env bash
     set -euo pipefail
     stage="$(printf '%02d' "$((10#{{ STEP }}))")"
@@ -181,21 +208,36 @@ test-native: setup
 
 # Build examples/pitfalls into .venv and reproduce every error of the Troubleshooting page, then its fix
 [group('test')]
-test-pitfalls: (step latest)
+test-pitfalls: (step app_stage)
     VIRTUAL_ENV="{{ venv }}" "{{ bin }}/maturin" develop --release --quiet \
         --manifest-path examples/pitfalls/Cargo.toml
-    "{{ bin }}/python" -m pytest --stage "{{ latest }}" tests/pitfalls
+    "{{ bin }}/python" -m pytest --stage "{{ app_stage }}" tests/pitfalls
     "{{ bin }}/python" -m mypy.stubtest pitfalls --allowlist tests/pitfalls/stubtest-allowlist.txt
     "{{ bin }}/python" -m mypy tests/pitfalls
 
-# Build the release wheel of the newest stage (abi3: one wheel for CPython >= 3.9) into target/wheels
+# List every exercise and whether it is done (its tests pass against your code) or pending
+[group('exercises')]
+exercises: setup
+    "{{ bin }}/python" tools/exercises.py list
+
+# Check exercise NAME: build your version of it (debug) and run its tests, then say what to do next
+[group('exercises')]
+exercise NAME: setup
+    "{{ bin }}/python" tools/exercises.py check {{ NAME }}
+
+# Prove, on a scratch copy, that every exercise's starter fails its tests and its solution passes them
+[group('exercises')]
+test-exercises: setup
+    "{{ bin }}/python" tools/exercises.py prove
+
+# Build the release wheel of the app's stage (abi3: one wheel for CPython >= 3.9) into target/wheels
 [group('wheel')]
 wheel: setup
     rm -f target/wheels/fastapi_async-*.whl
     "{{ bin }}/maturin" build --release --quiet --out target/wheels \
-        --manifest-path "$(just _stage-dir {{ latest }})/Cargo.toml"
+        --manifest-path "$({{ just }} _stage-dir {{ app_stage }})/Cargo.toml"
 
-# Install that wheel into a fresh venv under target/ and run the tests of steps 01..latest on it
+# Install that wheel into a fresh venv under target/ and run the tests of steps 01..app stage on it
 [group('wheel')]
 test-wheel: wheel setup-redis
     #!/usr/bin/env bash
@@ -204,44 +246,54 @@ test-wheel: wheel setup-redis
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade "pip>=25.1"
-    # The test dependencies from pyproject's dev group, then the wheel (not the .venv build).
-    "$venv/bin/python" -m pip install --quiet --group dev target/wheels/fastapi_async-*.whl
+    # The test dependencies from pyproject's dev group, then the wheel with the app's own
+    # runtime dependencies (its `app` extra), as a deployer installs it.
+    wheel="$(ls target/wheels/fastapi_async-*.whl)"
+    "$venv/bin/python" -m pip install --quiet --group dev "$wheel[app]"
     dirs=()
-    for n in $(seq 1 "$((10#{{ latest }}))"); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
-    echo "== wheel: pytest ${dirs[*]} against $(ls target/wheels/fastapi_async-*.whl)"
+    for n in $(seq 1 "$((10#{{ app_stage }}))"); do dirs+=("tests/step_$(printf '%02d' "$n")"); done
+    echo "== wheel: pytest ${dirs[*]} against $wheel"
     # -p no:cacheprovider: the repository's .pytest_cache belongs to .venv's runs.
-    "$venv/bin/python" -m pytest -p no:cacheprovider --stage {{ latest }} "${dirs[@]}"
+    "$venv/bin/python" -m pytest -p no:cacheprovider --stage {{ app_stage }} "${dirs[@]}"
 
-# Build the newest stage and benchmark it against pure Python (ARGS: --quick, --no-http, --no-cargo)
+# Build the app's stage (step 10) and benchmark it against pure Python (ARGS: --quick, --no-http, --no-cargo)
 [group('bench')]
-bench *ARGS: (step latest)
+bench *ARGS: (step app_stage) (_bench ARGS)
+
+# The same benchmark on the newest stage, step 11's faster bridge (and it against pyo3-async-runtimes)
+[group('bench')]
+bench-bridge *ARGS: (step newest) (_bench ARGS)
+
+# Run bench/run.py on the installed stage; results go to target/bench/ (never part of `just test`)
+[private]
+_bench *ARGS:
     #!/usr/bin/env bash
     set -euo pipefail
     # The HTTP scenarios load both servers with wrk (Debian package, about 2 s to install).
     if [[ " {{ ARGS }} " != *" --no-http "* ]] && ! command -v wrk >/dev/null; then
         echo "Installing wrk for the HTTP scenarios..."
-        just _apt-install wrk
+        {{ just }} _apt-install wrk
     fi
-    # Results go to target/bench/ (results.json, results.md, chart.svg); never part of `just test`.
     "{{ bin }}/python" bench/run.py {{ ARGS }}
 
 # The "Scaling out" figures: AsyncCounter in-process against Redis, in one process and over HTTP
 [group('bench')]
-bench-scaling *ARGS: (step latest) setup-redis
+bench-scaling *ARGS: (step app_stage) setup-redis
     #!/usr/bin/env bash
     set -euo pipefail
     if [[ " {{ ARGS }} " != *" --no-http "* ]] && ! command -v wrk >/dev/null; then
         echo "Installing wrk for the HTTP runs..."
-        just _apt-install wrk
+        {{ just }} _apt-install wrk
     fi
     # Results go to target/bench/scaling.{json,md}; never part of `just test`.
     "{{ bin }}/python" bench/scaling.py {{ ARGS }}
 
 # Build the book into book/build, failing on any warning, empty listing or broken link
 [group('book')]
-book-build: setup
+book-build: setup setup-mdbook
     #!/usr/bin/env bash
     set -euo pipefail
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
     "{{ bin }}/python" tools/step_diff.py
     "{{ bin }}/python" tools/check_book_includes.py book/src
     log="$(mktemp)"
@@ -254,18 +306,21 @@ book-build: setup
 
 # Build and check the book, then test it in headless Chromium (installs Debian's chromium when missing)
 [group('book')]
-book-check: book-build
+book-check: book-build (_pip-group "book")
     #!/usr/bin/env bash
     set -euo pipefail
     if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
         echo "Installing Debian's chromium and chromium-driver for the browser test..."
-        just _apt-install chromium chromium-driver
+        {{ just }} _apt-install chromium chromium-driver
     fi
     "{{ bin }}/python" -m pytest tests/book
 
 # Serve the book at http://localhost:3000, rebuilt on every change (the step diffs: at start)
 [group('book')]
-book: setup
+book: setup setup-mdbook
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
     "{{ bin }}/python" tools/step_diff.py
     mdbook serve book --hostname {{ host }} --port 3000
 
@@ -273,12 +328,12 @@ book: setup
 # one count: `just redis` in another terminal, then
 # FASTAPI_ASYNC_REDIS_URL=redis://127.0.0.1:6379/0 WORKERS=4 just app
 #
-# Serve stage STEP's app with uvicorn (default: the newest stage) at http://HOST:PORT (env: WORKERS)
+# Serve stage STEP's app with uvicorn (default: the newest stage on pyo3-async-runtimes) at http://HOST:PORT (env: WORKERS)
 [group('app')]
-app STEP=latest: (step STEP)
+app STEP=app_stage: (step STEP)
     #!/usr/bin/env bash
     set -euo pipefail
-    dir="$(just _stage-dir {{ STEP }})"
+    dir="$({{ just }} _stage-dir {{ STEP }})"
     echo "Serving $dir/app.py at http://{{ host }}:{{ port }} with {{ workers }} worker(s) (docs: /docs)"
     exec "{{ bin }}/uvicorn" app:app --app-dir "$dir" --host {{ host }} --port {{ port }} \
         --workers {{ workers }}
@@ -298,7 +353,7 @@ _stage-dir STEP:
     stage="$(printf '%02d' "$((10#{{ STEP }}))")"
     dirs=(steps/step-"$stage"-*)
     if [ ! -d "${dirs[0]}" ]; then
-        echo "Stage $stage is not written yet; the stages so far: $(ls steps | tr '\n' ' ')" >&2
+        echo "There is no stage $stage; the stages: $(ls steps | tr '\n' ' ')" >&2
         exit 1
     fi
     echo "${dirs[0]}"

@@ -1,7 +1,8 @@
-"""Benchmark the newest stage's Rust functions against pure Python, side by side.
+"""Benchmark the installed stage's Rust functions against pure Python, side by side.
 
-Run it with ``just bench`` (which builds the newest stage in release mode first), or by hand
-after ``just step NN``::
+Run it with ``just bench`` (which builds step 10, the stage ``just app`` serves, in release
+mode first), ``just bench-bridge`` (step 11, the faster bridge), or by hand after
+``just step NN``::
 
     .venv/bin/python bench/run.py            # the full run, a few minutes
     .venv/bin/python bench/run.py --quick    # every scenario with tiny sizes, under a minute
@@ -10,9 +11,9 @@ after ``just step NN``::
 Every scenario times a Rust variant and its pure-Python twin in this one process, one
 after the other inside each repeat (so a slow moment of a shared machine hits both), and
 reports the median, the 90th percentile and the ratio of the medians, Rust / Python: below
-1 the Rust variant is faster, above 1 it is slower. The HTTP scenarios serve the newest
-stage's ``app.py`` and its pure-Python twin ``bench/twin_app.py`` with uvicorn and load each
-with ``wrk``; their ratio is Rust's time per request over Python's (Python's requests/s
+1 the Rust variant is faster, above 1 it is slower. The HTTP scenarios serve the
+installed stage's ``app.py`` and its pure-Python twin ``bench/twin_app.py`` with uvicorn and
+load each with ``wrk``; their ratio is Rust's time per request over Python's (Python's requests/s
 over Rust's), so that below 1 means "Rust faster" there too.
 
 Writes ``results.json``, ``results.md`` and ``chart.svg`` into ``--out``
@@ -50,7 +51,7 @@ import fastapi_async
 ROOT = Path(__file__).resolve().parent.parent
 STEPS_DIR = ROOT / "steps"
 
-# From stage 08 on: futures of known shapes through either bridge, for the bridge-to-bridge
+# From stage 11 on: futures of known shapes through either bridge, for the bridge-to-bridge
 # scenario (`probes.rs`; an attribute of the extension module, not part of the API).
 PROBES: Any = getattr(importlib.import_module("fastapi_async.fastapi_async"), "_probes", None)
 
@@ -288,8 +289,9 @@ def scenarios(sizes: Sizes) -> list[Scenario]:
             "_probes.handoff_future_into_py(i)",
             timed_loop(lambda i: PROBES.handoff(i), sizes.awaits_handoff),
             timed_loop(lambda i: PROBES.handoff_future_into_py(i), sizes.awaits_handoff),
-            note="both sides are Rust: the same future through this stage's bridge and through "
-            "step 07's `future_into_py` (the second column is that baseline, not Python)",
+            note="both sides are Rust: the same future through this stage's bridge and through"
+            " pyo3-async-runtimes' `future_into_py` (the second column is that baseline, not"
+            " Python)",
             needs=("_probes.handoff", "_probes.handoff_future_into_py"),
         ),
         # ANCHOR_END: bridges
@@ -406,8 +408,7 @@ async def run_scenario(scenario: Scenario, progress: Progress) -> dict[str, Any]
 
 # ---------------------------------------------------------------- Rust only: counter_cost
 
-COUNTER_COST = ["cargo", "run", "--quiet", "--release", "--example", "counter_cost"]
-COUNTER_COST += ["-p", "step-03-shared-counter"]
+COUNTER_COST = ["cargo", "run", "--quiet", "--release", "-p", "counter-cost"]
 
 
 def run_counter_cost(progress: Progress) -> dict[str, Any]:
@@ -487,8 +488,17 @@ def free_port() -> int:
         return port
 
 
-def newest_stage_dir() -> Path:
-    return sorted(STEPS_DIR.glob("step-[0-9][0-9]-*"))[-1]
+def installed_stage_dir() -> Path:
+    """The folder of the stage whose build is installed (its docstring names it: "step NN:")."""
+    match = re.search(r"step (\d\d):", fastapi_async.__doc__ or "")
+    assert match, f"the installed fastapi_async names no stage: {fastapi_async.__doc__!r}"
+    return next(STEPS_DIR.glob(f"step-{match.group(1)}-*"))
+
+
+def app_stage_dir() -> Path:
+    """The newest stage on pyo3-async-runtimes (no bridge of its own): what `just app` serves."""
+    stages = sorted(STEPS_DIR.glob("step-[0-9][0-9]-*"))
+    return [d for d in stages if not (d / "src/bridge.rs").exists()][-1]
 
 
 @contextmanager
@@ -572,7 +582,7 @@ def run_http(
     """Each request against both apps, in ``rounds`` alternating rounds of ``duration_s``
     seconds each (Rust, Python, Rust, Python, ...), so that a slow minute of a shared
     machine hits both sides; the figures are the medians over the rounds."""
-    stage = newest_stage_dir()
+    stage = installed_stage_dir()
     chosen = [s for s in http_scenarios() if all(available(n) for n in s.needs)]
     results = []
     with serve(stage, "app") as rust_base, serve(ROOT / "bench", "twin_app") as python_base:

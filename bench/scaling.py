@@ -6,11 +6,12 @@ The "Scaling out" chapter quotes this script. Two measurements, each in-process 
 
 1. In one Python process: ``--increments`` gathered ``increment_async()`` calls, and the
    same number awaited one after the other; the median of ``--repeats`` runs.
-2. Over HTTP: ``POST /counter/increment`` on the newest stage's app under uvicorn with 1 and
-   with 2 worker processes, loaded by ``wrk`` with one new connection per request (``-H
-   "Connection: close"``, so the kernel spreads the requests over the workers). After each
-   run the script reads ``GET /counter`` once and sets it beside the requests wrk saw
-   answered: in-process with 2 workers, one read shows one worker's share only.
+2. Over HTTP: ``POST /counter/increment`` on step 10's app (the newest stage on
+   pyo3-async-runtimes) under uvicorn with 1 and with 2 worker processes, loaded by ``wrk``
+   with one new connection per request (``-H "Connection: close"``, so the kernel spreads
+   the requests over the workers). After each run the script reads ``GET /counter`` once
+   and sets it beside the requests wrk saw answered: in-process with 2 workers, one read
+   shows one worker's share only.
 
 It starts its own ``redis-server`` (no persistence) on a free loopback port; without one on
 PATH it prints a note and measures the in-process side only. Writes ``scaling.json`` and
@@ -35,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from run import ROOT, free_port, machine, newest_stage_dir, serve
+from run import ROOT, app_stage_dir, free_port, machine, serve
 
 import fastapi_async
 
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for workers in (1, 2):
                 for name, backend_url in backends.items():
                     env = {URL_ENV: backend_url} if backend_url else {}
-                    with serve(newest_stage_dir(), "app", workers=workers, env=env) as base:
+                    with serve(app_stage_dir(), "app", workers=workers, env=env) as base:
                         # A new server counts from 0 in-process; Redis is reset for all.
                         reset = urllib.request.Request(f"{base}/counter/reset", method="POST")
                         urllib.request.urlopen(reset, timeout=10).close()

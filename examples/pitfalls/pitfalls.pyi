@@ -12,7 +12,9 @@ __all__ = [
     "call_back_detached",
     "call_back_holding_gil",
     "fetch_data_async",
+    "fetch_unguarded_async",
     "offloaded_sleep_async",
+    "panic_async",
     "sleep_async",
     "sleep_eager",
 ]
@@ -21,7 +23,13 @@ MAX_MS: int
 """The longest sleep any function here accepts, in milliseconds."""
 
 def fetch_data_async(id: int, delay_ms: int) -> Future[str]:
-    """Returns ``"Data for ID {id}"`` after ``delay_ms`` ms, through the plain bridge."""
+    """Returns ``"Data for ID {id}"`` after ``delay_ms`` ms, through the exit guard."""
+
+def fetch_unguarded_async(id: int, delay_ms: int) -> Future[str]:
+    """BROKEN: the same, through the plain bridge; the process can abort at exit."""
+
+def panic_async(message: str) -> Future[None]:
+    """Panics with ``message`` inside the future; awaiting it raises ``RustPanic``."""
 
 def sleep_eager(ms: int) -> Future[None]:
     """BROKEN: builds the Tokio timer outside the runtime; panics ("no reactor running")."""

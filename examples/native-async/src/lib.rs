@@ -19,9 +19,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use tokio::task::{JoinError, JoinHandle};
 
-// Step 01's exit-safe `future_into_py`, compiled from its own file so the two cannot drift.
-#[path = "../../../steps/step-01-basic-future/src/runtime.rs"]
-mod runtime;
+// pyo3-async-runtimes' `future_into_py` with step 07's exit guard (the `exit-guard` crate).
+use exit_guard as runtime;
 
 // ANCHOR: limits
 /// The longest sleep any function here accepts, in milliseconds (one minute).

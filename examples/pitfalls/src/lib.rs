@@ -5,11 +5,11 @@
 //! `tests/pitfalls/` can reproduce each error for real, in a subprocess with a time limit
 //! where it hangs, and then show that the fixed function next to it works.
 //!
-//! Every future goes through step 01's bridge, pyo3-async-runtimes' `future_into_py` with
-//! the exit guard (its `runtime.rs`, compiled here from step 01's own file so the two cannot
-//! drift): the pitfalls are those of pyo3-async-runtimes itself, whatever stage of the
-//! tutorial is installed beside this module. Without the guard, these scripts die with
-//! `SIGABRT` at exit in a third to two thirds of their runs on this machine.
+//! Every future goes through pyo3-async-runtimes' `future_into_py` with step 07's exit
+//! guard (the `exit-guard` crate, the same code the steps use): the pitfalls are those of
+//! pyo3-async-runtimes itself, whatever stage of the tutorial is installed beside this
+//! module. Without the guard (`fetch_unguarded_async`), a script can die with `SIGABRT` at
+//! exit; `tests/pitfalls` shows it.
 //!
 //! The runtime has ONE worker thread (set at import), so that one blocked worker stalls
 //! every task on any machine; with N workers, N blocking calls do the same.
@@ -19,8 +19,7 @@ use std::time::Duration;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-#[path = "../../../steps/step-01-basic-future/src/runtime.rs"]
-mod runtime;
+use exit_guard as runtime;
 
 /// The longest sleep any function here accepts, in milliseconds.
 pub const MAX_MS: i64 = 10_000;
@@ -36,14 +35,39 @@ fn millis(name: &str, ms: i64) -> PyResult<Duration> {
     Ok(Duration::from_millis(ms.unsigned_abs()))
 }
 
-/// Returns `"Data for ID {id}"` after `delay_ms` milliseconds: step 01's function, with the
-/// plain bridge. The loop pitfalls (no running loop, another loop, a closed loop) use it.
+/// Returns `"Data for ID {id}"` after `delay_ms` milliseconds: step 01's function, through the
+/// exit guard. The loop pitfalls (no running loop, another loop, a closed loop) use it.
 #[pyfunction]
 fn fetch_data_async(py: Python<'_>, id: i64, delay_ms: i64) -> PyResult<Bound<'_, PyAny>> {
     let delay = millis("delay_ms", delay_ms)?;
     runtime::future_into_py(py, async move {
         tokio::time::sleep(delay).await;
         Ok(format!("Data for ID {id}"))
+    })
+}
+
+// ANCHOR: exit
+/// BROKEN: the same function through pyo3-async-runtimes' plain `future_into_py`, whose
+/// Tokio thread attaches to the interpreter to deliver the result even while the
+/// interpreter is finalizing: the process can abort at exit (pyo3-async-runtimes #40).
+#[pyfunction]
+fn fetch_unguarded_async(py: Python<'_>, id: i64, delay_ms: i64) -> PyResult<Bound<'_, PyAny>> {
+    let delay = millis("delay_ms", delay_ms)?;
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        tokio::time::sleep(delay).await;
+        Ok(format!("Data for ID {id}"))
+    })
+}
+// ANCHOR_END: exit
+
+/// Panics with `message` inside the future, on Tokio: the awaited future raises `RustPanic`.
+#[pyfunction]
+fn panic_async(py: Python<'_>, message: String) -> PyResult<Bound<'_, PyAny>> {
+    runtime::future_into_py(py, async move {
+        tokio::task::yield_now().await; // panic on Tokio, not in the first poll
+        panic!("{message}");
+        #[allow(unreachable_code)]
+        Ok(())
     })
 }
 
@@ -123,7 +147,7 @@ mod pitfalls {
     #[pymodule_export]
     use super::{
         blocking_sleep_async, call_back_detached, call_back_holding_gil, fetch_data_async,
-        offloaded_sleep_async, sleep_async, sleep_eager,
+        fetch_unguarded_async, offloaded_sleep_async, panic_async, sleep_async, sleep_eager,
     };
 
     #[pymodule_export]
