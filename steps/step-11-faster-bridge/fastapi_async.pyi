@@ -106,16 +106,23 @@ class _RuntimeInfo(TypedDict):
 
 class _BridgeStats(TypedDict):
     ready_at_first_poll: int
+    over_budget: int
+    spawned_at_call: int
     sent_to_loop: int
-    loop_wakeups: int
+    wakeup_bytes: int
+    wakeup_write_errors: int
 
 def bridge_stats() -> _BridgeStats:
     """What the bridge between asyncio and Tokio did since the module was imported.
 
     ``ready_at_first_poll``: futures that were done when the function returned them (they
-    are awaited without a trip through the event loop). ``sent_to_loop``: results that
-    Tokio threads handed to an event loop. ``loop_wakeups``: the loop wake-ups that
-    delivered them; results that arrive together share one, so it can be far lower.
+    are awaited without a trip through the event loop). ``over_budget``: futures that were
+    done too, but came after 128 such futures in one loop iteration, so they wait for the
+    loop's next iteration (the loop's other tasks run meanwhile). ``spawned_at_call``:
+    futures of the batch functions, which Tokio polls from the start. ``sent_to_loop``:
+    results handed to an event loop from Tokio. ``wakeup_bytes``: the bytes written to wake
+    a loop for them; results that arrive together share one, so it can be far lower.
+    ``wakeup_write_errors``: wake-up writes that failed (the next result writes again).
     """
 
 def runtime_info() -> _RuntimeInfo:

@@ -43,16 +43,43 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
+    bridge(py, future, FirstPoll::OnLoop)
+}
+
+/// `future_into_py` for futures whose first poll is long (a large batch): Tokio polls them
+/// from the start, so that work never runs on the event loop's thread.
+pub fn spawn_into_py<F, T>(py: Python<'_>, future: F) -> PyResult<Bound<'_, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'py> IntoPyObject<'py> + Send + 'static,
+{
+    bridge(py, future, FirstPoll::OnTokio)
+}
+
+fn bridge<F, T>(py: Python<'_>, future: F, first_poll: FirstPoll) -> PyResult<Bound<'_, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'py> IntoPyObject<'py> + Send + 'static,
+{
     let runtime = runtime::get()?;
     // Raises `RuntimeError: no running event loop` when called outside a coroutine.
     let event_loop = running_loop(py)?;
     #[cfg(unix)]
     if let Some(bridge) = inbox::LoopBridge::for_loop(&event_loop)? {
-        return task::start(&event_loop, bridge, runtime.handle(), future);
+        return task::start(&event_loop, bridge, runtime.handle(), future, first_poll);
     }
     // No socket this loop can watch (no `add_reader`, or not Unix): the slower path.
-    let _ = (runtime, event_loop);
+    let _ = (runtime, event_loop, first_poll);
     runtime::future_into_py(py, future)
+}
+
+/// Where a bridged future is polled first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FirstPoll {
+    /// At the call, on the loop's thread: a future done at once comes back done.
+    OnLoop,
+    /// On a Tokio worker, as `runtime::future_into_py` does.
+    OnTokio,
 }
 // ANCHOR_END: future_into_py
 
@@ -67,22 +94,27 @@ fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 // ANCHOR: stats
 /// What the bridge did since the module was imported, for tests and metrics.
 static READY_AT_FIRST_POLL: AtomicU64 = AtomicU64::new(0);
+static OVER_BUDGET: AtomicU64 = AtomicU64::new(0);
+static SPAWNED_AT_CALL: AtomicU64 = AtomicU64::new(0);
 static SENT_TO_LOOP: AtomicU64 = AtomicU64::new(0);
-static LOOP_WAKEUPS: AtomicU64 = AtomicU64::new(0);
+static WAKEUP_BYTES: AtomicU64 = AtomicU64::new(0);
+static WAKEUP_WRITE_ERRORS: AtomicU64 = AtomicU64::new(0);
 
-/// `{"ready_at_first_poll": int, "sent_to_loop": int, "loop_wakeups": int}`: futures done
-/// at the call, results handed to an event loop from Tokio, and the loop wake-ups that
-/// delivered them (fewer than the results when several arrive together).
+/// What the bridge did since the module was imported (see the stub for each counter).
 #[pyfunction]
 pub fn bridge_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let stats = PyDict::new(py);
     // Independent counters; `Relaxed` is enough, as in `tasks.rs`.
-    stats.set_item(
-        "ready_at_first_poll",
-        READY_AT_FIRST_POLL.load(Ordering::Relaxed),
-    )?;
-    stats.set_item("sent_to_loop", SENT_TO_LOOP.load(Ordering::Relaxed))?;
-    stats.set_item("loop_wakeups", LOOP_WAKEUPS.load(Ordering::Relaxed))?;
+    for (name, counter) in [
+        ("ready_at_first_poll", &READY_AT_FIRST_POLL),
+        ("over_budget", &OVER_BUDGET),
+        ("spawned_at_call", &SPAWNED_AT_CALL),
+        ("sent_to_loop", &SENT_TO_LOOP),
+        ("wakeup_bytes", &WAKEUP_BYTES),
+        ("wakeup_write_errors", &WAKEUP_WRITE_ERRORS),
+    ] {
+        stats.set_item(name, counter.load(Ordering::Relaxed))?;
+    }
     Ok(stats)
 }
 // ANCHOR_END: stats

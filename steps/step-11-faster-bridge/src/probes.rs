@@ -97,6 +97,44 @@ pub fn in_second_wait() -> usize {
     IN_SECOND_WAIT.load(Ordering::Relaxed)
 }
 
+/// A result whose conversion to Python panics.
+pub struct PanicsWhenConverted;
+
+impl<'py> IntoPyObject<'py> for PanicsWhenConverted {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, _py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        panic!("conversion failed")
+    }
+}
+
+/// Returns a `PanicsWhenConverted`: at the first poll when `after_ms` is 0, else on Tokio.
+#[pyfunction]
+pub fn panic_when_delivered(py: Python<'_>, after_ms: u64) -> PyResult<Bound<'_, PyAny>> {
+    future_into_py(py, after(after_ms, || Ok(PanicsWhenConverted)))
+}
+
+/// Panics when dropped.
+struct PanicsWhenDropped;
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("dropped");
+    }
+}
+
+/// Waits an hour holding a `PanicsWhenDropped`: cancelling it panics in `Drop`.
+#[pyfunction]
+pub fn panic_when_dropped(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    future_into_py(py, async {
+        let _guard = PanicsWhenDropped;
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok(())
+    })
+}
+
 /// Sets `module._probes`: a module of the functions above, not listed in `__all__`.
 pub fn attach(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let probes = PyModule::new(module.py(), "_probes")?;
@@ -106,5 +144,7 @@ pub fn attach(module: &Bound<'_, PyModule>) -> PyResult<()> {
     probes.add_function(wrap_pyfunction!(panic, &probes)?)?;
     probes.add_function(wrap_pyfunction!(wait_twice, &probes)?)?;
     probes.add_function(wrap_pyfunction!(in_second_wait, &probes)?)?;
+    probes.add_function(wrap_pyfunction!(panic_when_delivered, &probes)?)?;
+    probes.add_function(wrap_pyfunction!(panic_when_dropped, &probes)?)?;
     module.setattr("_probes", probes)
 }

@@ -13,13 +13,15 @@ use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pyo3::exceptions::PyNotImplementedError;
 use pyo3::prelude::*;
+use pyo3::types::PyWeakrefReference;
 
-use super::task::Task;
-use super::{count, LOOP_WAKEUPS, SENT_TO_LOOP};
+use super::task::{convert, Task};
+use super::{count, SENT_TO_LOOP, WAKEUP_BYTES, WAKEUP_WRITE_ERRORS};
 
 /// A finished future's result, waiting for the GIL: calling it converts the value (or
 /// hands back the error) on the loop's thread.
@@ -34,11 +36,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 // ANCHOR: inbox
 /// The part of a loop's bridge that Tokio threads see: plain Rust, no Python object.
 pub struct Inbox {
-    finished: Mutex<Vec<(u64, Finished)>>,
+    sent: Mutex<Sent>,
     /// One byte here wakes the loop; `wake_rx` is the end the loop watches. Both ends live
     /// as long as the inbox, so a write never meets a closed peer (no `SIGPIPE`).
     wake_tx: UnixStream,
     wake_rx: UnixStream,
+}
+
+struct Sent {
+    finished: Vec<(u64, Finished)>,
+    /// A wake-up byte is on its way to the loop: later results ride along with it.
+    woken: bool,
 }
 
 impl Inbox {
@@ -48,7 +56,10 @@ impl Inbox {
         wake_tx.set_nonblocking(true)?;
         wake_rx.set_nonblocking(true)?;
         Ok(Inbox {
-            finished: Mutex::new(Vec::new()),
+            sent: Mutex::new(Sent {
+                finished: Vec::new(),
+                woken: false,
+            }),
             wake_tx,
             wake_rx,
         })
@@ -56,23 +67,38 @@ impl Inbox {
 
     /// Called on a Tokio thread when the future `key` has finished.
     pub fn send(&self, key: u64, result: Finished) {
-        let was_empty = {
-            let mut finished = lock(&self.finished);
-            finished.push((key, result));
-            finished.len() == 1
+        let must_wake = {
+            let mut sent = lock(&self.sent);
+            sent.finished.push((key, result));
+            !std::mem::replace(&mut sent.woken, true)
         };
         count(&SENT_TO_LOOP);
-        // Only the first result of a batch wakes the loop; the others ride along. A full
-        // socket buffer (`WouldBlock`) means a wake-up is already pending: nothing is lost.
-        if was_empty {
-            let _ = (&self.wake_tx).write(&[1]);
+        if must_wake {
+            self.wake();
+        }
+    }
+
+    /// Writes the wake-up byte. A failed write is counted (`bridge_stats`) and leaves
+    /// `woken` unset, so the next result tries again instead of waiting behind no byte.
+    fn wake(&self) {
+        loop {
+            match (&self.wake_tx).write(&[1]) {
+                Ok(_) => return count(&WAKEUP_BYTES),
+                // A full socket buffer: bytes are waiting already, the loop will wake.
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    lock(&self.sent).woken = false;
+                    return count(&WAKEUP_WRITE_ERRORS);
+                }
+            }
         }
     }
 
     /// Everything sent so far; called on the loop's thread.
     pub(super) fn take(&self) -> Vec<(u64, Finished)> {
         // Empty the socket *before* taking the results: a result sent after the take finds
-        // the inbox empty and writes a new byte, which the next wake-up will read.
+        // `woken` unset and writes a new byte, which the next wake-up will read.
         let mut bytes = [0_u8; 64];
         loop {
             match (&self.wake_rx).read(&mut bytes) {
@@ -82,7 +108,9 @@ impl Inbox {
                 _ => break,
             }
         }
-        std::mem::take(&mut *lock(&self.finished))
+        let mut sent = lock(&self.sent);
+        sent.woken = false;
+        std::mem::take(&mut sent.finished)
     }
 }
 // ANCHOR_END: inbox
@@ -90,13 +118,15 @@ impl Inbox {
 // ANCHOR: loop_bridge
 /// The loop's side: its inbox, and the futures still waiting for a result, by key.
 ///
-/// The `add_reader` callback of its loop (`__call__`), so the loop owns it and it lives
-/// as long as the loop watches its socket.
-#[pyclass(frozen, module = "fastapi_async")]
+/// The `add_reader` callback of its loop (`__call__`), so the loop owns it: it lives as
+/// long as the loop watches its socket, and goes (its socket closed) when the loop closes.
+#[pyclass(frozen, weakref, module = "fastapi_async")]
 pub struct LoopBridge {
     inbox: Arc<Inbox>,
     /// Only the loop's thread touches it (with the GIL); the mutex is never contended.
     waiting: Mutex<Waiting>,
+    /// Futures handed out done since the loop last ran its callbacks (see `BUDGET`).
+    ready_streak: AtomicU32,
 }
 
 struct Waiting {
@@ -108,21 +138,17 @@ struct Waiting {
 impl LoopBridge {
     /// The reader callback: sets the result of every future whose Rust side has finished.
     fn __call__(&self, py: Python<'_>) {
-        let finished = self.inbox.take();
-        if finished.is_empty() {
-            return; // a byte from a batch that an earlier wake-up already delivered
-        }
-        count(&LOOP_WAKEUPS);
-        for (key, result) in finished {
+        for (key, result) in self.inbox.take() {
             // Gone when the future was cancelled: its result is dropped here, unconverted.
             let Some((future, _task)) = lock(&self.waiting).futures.remove(&key) else {
                 continue;
             };
             let future = future.bind(py);
-            // Done already if Python cancelled it after Rust sent the result.
+            // Done already if some other code set its result (`set_result` is public).
             let delivered = match future.call_method0(pyo3::intern!(py, "done")) {
                 Ok(done) if done.is_truthy().unwrap_or(false) => Ok(()),
-                Ok(_) => resolve(future, result(py)),
+                // A panic converting this result fails this future only, not the batch.
+                Ok(_) => resolve(future, convert(result, py)),
                 Err(e) => Err(e),
             };
             if let Err(e) = delivered {
@@ -130,8 +156,35 @@ impl LoopBridge {
             }
         }
     }
+
+    /// Runs once per loop iteration in which futures were handed out done.
+    fn _new_budget(&self) {
+        self.ready_streak.store(0, Ordering::Relaxed);
+    }
 }
 // ANCHOR_END: loop_bridge
+
+// ANCHOR: budget
+/// How many futures in a row a loop may get back done before one must wait for the loop's
+/// next iteration: Tokio's own cooperative budget (128 polls per task), for the same
+/// reason. `while await counter.get_count_async() < 3` would otherwise never yield, and
+/// the loop would run no other task, timer or I/O callback.
+const BUDGET: u32 = 128;
+
+impl LoopBridge {
+    /// Whether the next done future may be handed out done; the first one of a loop
+    /// iteration schedules `_new_budget`, which the loop runs at its next iteration.
+    pub fn within_budget(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let streak = slf.get().ready_streak.fetch_add(1, Ordering::Relaxed);
+        if streak == 0 {
+            let py = slf.py();
+            let new_budget = slf.getattr(pyo3::intern!(py, "_new_budget"))?;
+            event_loop.call_method1(pyo3::intern!(py, "call_soon"), (new_budget,))?;
+        }
+        Ok(streak < BUDGET)
+    }
+}
+// ANCHOR_END: budget
 
 impl LoopBridge {
     pub fn inbox(&self) -> &Arc<Inbox> {
@@ -160,6 +213,17 @@ impl LoopBridge {
     }
 }
 
+impl Drop for LoopBridge {
+    /// The loop has closed (or been freed): nothing will await its futures any more, so
+    /// their Rust futures are dropped rather than left running for no one.
+    fn drop(&mut self) {
+        let waiting = std::mem::take(&mut lock(&self.waiting).futures);
+        for (_future, task) in waiting.into_values() {
+            let _ = task.cancel();
+        }
+    }
+}
+
 /// Sets `result` (a value or an exception) on `future`, which must not be done.
 pub fn resolve(future: &Bound<'_, PyAny>, result: PyResult<Py<PyAny>>) -> PyResult<()> {
     let py = future.py();
@@ -171,56 +235,68 @@ pub fn resolve(future: &Bound<'_, PyAny>, result: PyResult<Py<PyAny>>) -> PyResu
 }
 
 // ANCHOR: registry
-/// Every event loop the bridge has served, with its bridge (`None`: the loop cannot watch
-/// a socket). Loops hold their bridge through `add_reader`; this list holds the loops, so
-/// that a loop's address is never reused while it is listed. A closed loop is removed the
-/// next time an unknown loop turns up.
+/// Every event loop the bridge has served, by address, and its bridge (`None`: the loop
+/// cannot watch a socket), both held weakly: the loop owns its bridge through
+/// `add_reader`, and nothing here keeps a loop, its bridge or their sockets alive.
 static LOOPS: Mutex<Vec<Served>> = Mutex::new(Vec::new());
 
-/// An event loop, and its bridge (`None`: the loop has no `add_reader`).
-type Served = (Py<PyAny>, Option<Py<LoopBridge>>);
+struct Served {
+    address: usize,
+    event_loop: Py<PyWeakrefReference>,
+    bridge: Option<Py<PyWeakrefReference>>,
+}
 
 impl LoopBridge {
     /// The bridge of `event_loop`, created (and its socket watched) on first use.
     pub fn for_loop<'py>(event_loop: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Self>>> {
-        let py = event_loop.py();
         if let Some(bridge) = Self::listed(event_loop) {
             return Ok(bridge);
         }
-        // A new loop (a new `asyncio.run`, a test's loop): forget the closed ones first.
-        let known: Vec<Py<PyAny>> = lock(&LOOPS).iter().map(|(l, _)| l.clone_ref(py)).collect();
-        let mut closed = Vec::new();
-        for l in known {
-            if l.call_method0(py, pyo3::intern!(py, "is_closed"))?
-                .is_truthy(py)?
-            {
-                closed.push(l);
-            }
-        }
         let bridge = Self::watch(event_loop)?;
+        let served = Served {
+            address: event_loop.as_ptr() as usize,
+            event_loop: PyWeakrefReference::new(event_loop)?.unbind(),
+            bridge: match &bridge {
+                Some(bridge) => Some(PyWeakrefReference::new(bridge)?.unbind()),
+                None => None,
+            },
+        };
+        let py = event_loop.py();
         let mut loops = lock(&LOOPS);
-        let (forgotten, open): (Vec<_>, Vec<_>) = std::mem::take(&mut *loops)
+        // Loops freed since (a new one may have the same address) and loops closed since
+        // (their bridge went with their reader) are forgotten.
+        let (forgotten, kept) = std::mem::take(&mut *loops)
             .into_iter()
-            .partition(|(l, _)| closed.iter().any(|c| c.is(l)));
-        *loops = open;
-        loops.push((
-            event_loop.clone().unbind(),
-            bridge.clone().map(Bound::unbind),
-        ));
+            .partition(|s| s.event_loop.bind(py).upgrade().is_none() || s.bridge_gone(py));
+        *loops = kept;
+        loops.push(served);
         drop(loops);
-        // Dropped with the lock released: a loop's last reference may run Python code.
-        drop(forgotten);
+        drop::<Vec<Served>>(forgotten); // dead weak references: dropping them runs no code
         Ok(bridge)
     }
 
     /// The bridge of `event_loop` if it has been served before (`Some(None)`: no bridge).
     pub fn listed<'py>(event_loop: &Bound<'py, PyAny>) -> Option<Option<Bound<'py, Self>>> {
-        // No Python code runs while `LOOPS` is locked: Python code may release the GIL, and
-        // another thread holding the GIL would then wait for this lock forever.
-        lock(&LOOPS)
-            .iter()
-            .find(|(l, _)| l.is(event_loop))
-            .map(|(_, bridge)| bridge.as_ref().map(|b| b.bind(event_loop.py()).clone()))
+        let py = event_loop.py();
+        let address = event_loop.as_ptr() as usize;
+        // Upgrading a weak reference runs no Python code (which could release the GIL and
+        // let another thread wait for this lock while holding the GIL).
+        let loops = lock(&LOOPS);
+        let served = loops.iter().find(|s| s.address == address)?;
+        // The address of a freed loop, reused by this one: not served yet.
+        if !served
+            .event_loop
+            .bind(py)
+            .upgrade()
+            .is_some_and(|l| l.is(event_loop))
+        {
+            return None;
+        }
+        match &served.bridge {
+            None => Some(None),
+            // `None` (not served) if the bridge went: the loop removed its reader.
+            Some(bridge) => Some(Some(bridge.bind(py).upgrade_as::<Self>().ok()??)),
+        }
     }
 
     /// Creates a bridge and registers its socket with `loop.add_reader`.
@@ -236,14 +312,27 @@ impl LoopBridge {
                     next_key: 0,
                     futures: HashMap::new(),
                 }),
+                ready_streak: AtomicU32::new(0),
             },
         )?;
-        match event_loop.call_method1(pyo3::intern!(py, "add_reader"), (fd, &bridge)) {
+        // `add_reader` keeps a copy of the current context (the first request's) for as
+        // long as the reader is registered: register it in an empty one.
+        let add_reader = event_loop.getattr(pyo3::intern!(py, "add_reader"))?;
+        let empty = py.import("contextvars")?.getattr("Context")?.call0()?;
+        match empty.call_method1(pyo3::intern!(py, "run"), (add_reader, fd, &bridge)) {
             Ok(_) => Ok(Some(bridge)),
             // Windows' proactor loop has no add_reader.
             Err(e) if e.is_instance_of::<PyNotImplementedError>(py) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+impl Served {
+    fn bridge_gone(&self, py: Python<'_>) -> bool {
+        self.bridge
+            .as_ref()
+            .is_some_and(|b| b.bind(py).upgrade().is_none())
     }
 }
 // ANCHOR_END: registry

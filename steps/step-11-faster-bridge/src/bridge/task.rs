@@ -25,19 +25,20 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use super::inbox::{resolve, Finished, Inbox, LoopBridge};
-use super::{count, READY_AT_FIRST_POLL};
+use super::{count, FirstPoll, OVER_BUDGET, READY_AT_FIRST_POLL, SPAWNED_AT_CALL};
 
 /// The caller's future, with its output already boxed for the loop (not yet converted).
 type Erased = Pin<Box<dyn Future<Output = Finished> + Send>>;
 
 // ANCHOR: start
-/// Polls `future` once; returns a done `asyncio.Future` if it finished, else a pending one
-/// that the loop's bridge will resolve.
+/// Polls `future` once (`FirstPoll::OnLoop`); returns a done `asyncio.Future` if it
+/// finished (within the loop's budget), else a pending one that the loop's bridge resolves.
 pub fn start<'py, F, T>(
     event_loop: &Bound<'py, PyAny>,
     bridge: Bound<'py, LoopBridge>,
     runtime: &Handle,
     future: F,
+    first_poll: FirstPoll,
 ) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
@@ -45,23 +46,51 @@ where
 {
     let py = event_loop.py();
     let bridged = bridge.get();
-    let task = Task::new(Arc::clone(bridged.inbox()), bridged.next_key(), runtime);
+    let key = bridged.next_key();
+    let task = Task::new(Arc::clone(bridged.inbox()), key, runtime);
+    if first_poll == FirstPoll::OnTokio {
+        let py_future = wait_in(event_loop, bridged, Arc::clone(&task))?;
+        count(&SPAWNED_AT_CALL);
+        let spawned = task.spawn(erase(future));
+        *task.state() = State::Spawned(spawned);
+        return Ok(py_future);
+    }
     let future = match task.first_poll(erase(future)) {
-        Ok(finished) => {
+        Ok(finished) if LoopBridge::within_budget(&bridge, event_loop)? => {
             count(&READY_AT_FIRST_POLL);
             let py_future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-            resolve(&py_future, finished(py))?;
+            resolve(&py_future, convert(finished, py))?;
+            return Ok(py_future);
+        }
+        Ok(finished) => {
+            // Over budget: the result goes through the inbox, so the caller's `await`
+            // yields to the loop once before it gets it.
+            count(&OVER_BUDGET);
+            let py_future = wait_in(event_loop, bridged, task)?;
+            bridged.inbox().send(key, finished);
             return Ok(py_future);
         }
         Err(pending) => pending,
     };
+    // Parked only once its Python future exists: if making that fails, `future` is dropped.
+    let py_future = wait_in(event_loop, bridged, Arc::clone(&task))?;
     task.park(future);
-    let py_future = rust_future_class(py)?.call((), Some(&loop_kwarg(event_loop)?))?;
-    py_future.setattr(pyo3::intern!(py, "_rust_key"), task.key)?;
-    bridged.wait(task.key, py_future.clone().unbind(), task);
     Ok(py_future)
 }
 // ANCHOR_END: start
+
+/// A pending `RustFuture` of `event_loop`, waiting in `bridge` for `task`'s result.
+fn wait_in<'py>(
+    event_loop: &Bound<'py, PyAny>,
+    bridge: &LoopBridge,
+    task: Arc<Task>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = event_loop.py();
+    let py_future = rust_future_class(py)?.call((), Some(&loop_kwarg(event_loop)?))?;
+    py_future.setattr(pyo3::intern!(py, "_rust_key"), task.key)?;
+    bridge.wait(task.key, py_future.clone().unbind(), task);
+    Ok(py_future)
+}
 
 /// Boxes `future`, its output ready to be converted on the loop's thread.
 fn erase<F, T>(future: F) -> Erased
@@ -82,23 +111,29 @@ fn poll_catching_panics(future: &mut Erased, cx: &mut Context<'_>) -> Poll<Finis
     match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
         Ok(polled) => polled,
         Err(panic) => {
-            let message = format!("rust future panicked: {}", panic_message(&*panic));
-            Poll::Ready(Box::new(move |_py: Python<'_>| {
-                Err(RustPanic::new_err(message))
-            }))
+            let error = panicked("", &*panic);
+            Poll::Ready(Box::new(move |_py: Python<'_>| Err(error)))
         }
     }
 }
 
-/// The text of a panic: `panic!("...")` payloads are a `&str` or a `String`.
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    if let Some(text) = panic.downcast_ref::<&str>() {
+/// Converts a finished future's result to Python; a panic doing so becomes `RustPanic`.
+pub fn convert(finished: Finished, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    catch_unwind(AssertUnwindSafe(|| finished(py)))
+        .unwrap_or_else(|panic| Err(panicked("", &*panic)))
+}
+
+/// `RustPanic("rust future panicked{when}: {message}")`.
+pub fn panicked(when: &str, panic: &(dyn Any + Send)) -> PyErr {
+    // `panic!("...")` payloads are a `&str` or a `String`.
+    let message = if let Some(text) = panic.downcast_ref::<&str>() {
         text
     } else if let Some(text) = panic.downcast_ref::<String>() {
         text
     } else {
         "unknown error"
-    }
+    };
+    RustPanic::new_err(format!("rust future panicked{when}: {message}"))
 }
 // ANCHOR_END: panic
 
@@ -153,13 +188,18 @@ impl Task {
     }
 
     /// After a first poll that returned `Pending`: park the future, or spawn it at once if
-    /// it was woken during that poll.
+    /// it was woken during that poll (or drop it, if it was cancelled meanwhile).
     fn park(&self, future: Erased) {
         let mut state = self.state();
-        *state = match *state {
-            State::FirstPoll { woken: false } => State::Parked(future),
-            _ => State::Spawned(self.spawn(future)),
-        };
+        match *state {
+            State::FirstPoll { woken: false } => *state = State::Parked(future),
+            State::FirstPoll { woken: true } => *state = State::Spawned(self.spawn(future)),
+            // Cancelled already (a future is parked once): dropped, never spawned.
+            State::Parked(_) | State::Spawned(_) | State::Cancelled => {
+                drop(state);
+                let _ = self.drop_in_runtime(future);
+            }
+        }
     }
 
     fn spawn(&self, mut future: Erased) -> AbortHandle {
@@ -172,20 +212,27 @@ impl Task {
         self.runtime.spawn(run).abort_handle()
     }
 
-    /// Python cancelled the future: drop the Rust future, here or on Tokio.
-    pub fn cancel(&self) {
+    /// Python cancelled the future: drop the Rust future, here or on Tokio. `Err`: the
+    /// future panicked while dropped here (the panic stops in this function).
+    pub fn cancel(&self) -> Result<(), PyErr> {
         let previous = std::mem::replace(&mut *self.state(), State::Cancelled);
         match previous {
-            State::Parked(future) => {
-                // Dropped now, on the loop's thread, inside the runtime (a `Sleep` or a
-                // `JoinSet` deregisters itself from it on drop).
-                let _in_runtime = self.runtime.enter();
-                drop(future);
-            }
+            State::Parked(future) => self.drop_in_runtime(future),
             // Tokio drops it at the task's next scheduling point, on a worker.
-            State::Spawned(task) => task.abort(),
-            State::FirstPoll { .. } | State::Cancelled => {}
+            State::Spawned(task) => {
+                task.abort();
+                Ok(())
+            }
+            State::FirstPoll { .. } | State::Cancelled => Ok(()),
         }
+    }
+
+    /// Drops `future` here, inside the runtime (a `Sleep` or a `JoinSet` deregisters itself
+    /// from it on drop), catching a panic of its `Drop`.
+    fn drop_in_runtime(&self, future: Erased) -> Result<(), PyErr> {
+        let _in_runtime = self.runtime.enter();
+        catch_unwind(AssertUnwindSafe(|| drop(future)))
+            .map_err(|panic| panicked(" while dropped", &*panic))
     }
 }
 
@@ -237,8 +284,10 @@ fn drop_rust_future(future: &Bound<'_, PyAny>) -> PyResult<()> {
     let event_loop = future.call_method0(pyo3::intern!(py, "get_loop"))?;
     // The loop's bridge made this future, so it is listed (unless the loop has closed).
     if let Some(Some(bridge)) = LoopBridge::listed(&event_loop) {
-        if let Some(task) = bridge.get().forget(key) {
-            task.cancel();
+        if let Some(Err(panic)) = bridge.get().forget(key).map(|task| task.cancel()) {
+            // `cancel()` must still succeed: report the panic as asyncio reports errors
+            // in callbacks, without raising.
+            panic.write_unraisable(py, Some(future));
         }
     }
     Ok(())
