@@ -374,6 +374,17 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_wakeup_write_is_tried_again_by_the_next_result() {
+        let inbox = Inbox::new().unwrap();
+        inbox.wake_tx.shutdown(std::net::Shutdown::Write).unwrap(); // every write fails
+        let errors = || WAKEUP_WRITE_ERRORS.load(Ordering::Relaxed);
+        let before = errors();
+        inbox.send(1, unit());
+        inbox.send(2, unit());
+        assert_eq!(errors() - before, 2, "the second result wrote again");
+    }
+
+    #[test]
     fn a_result_sent_after_a_take_writes_a_new_byte() {
         let inbox = Inbox::new().unwrap();
         inbox.send(1, unit());

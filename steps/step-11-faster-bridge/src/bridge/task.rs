@@ -382,7 +382,23 @@ mod tests {
             .err()
             .expect("pending: nothing was sent yet");
         task.park(pending);
-        task.cancel();
+        task.cancel().unwrap();
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(matches!(*task.state(), State::Cancelled));
+    }
+
+    #[test]
+    fn a_future_cancelled_before_it_is_parked_is_dropped_not_spawned() {
+        let runtime = runtime();
+        let task = Task::new(Arc::new(Inbox::new().unwrap()), 1, runtime.handle());
+        let (_sender, receiver) = oneshot::channel();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let pending = task
+            .first_poll(waiting_for(receiver, DropFlag(Arc::clone(&dropped))))
+            .err()
+            .expect("pending: nothing was sent yet");
+        task.cancel().unwrap();
+        task.park(pending);
         assert!(dropped.load(Ordering::SeqCst));
         assert!(matches!(*task.state(), State::Cancelled));
     }
