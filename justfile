@@ -9,7 +9,7 @@ just := just_executable()
 # The newest stage on pyo3-async-runtimes, the library a reader should ship: what `just app`
 # serves and `just wheel` builds. Stages with their own bridge (`src/bridge.rs`) are opt-in.
 app_stage := `for d in $(ls -d steps/step-[0-9][0-9]-* | sort -r); do [ -e "$d/src/bridge.rs" ] || { basename "$d" | cut -d- -f2; break; }; done`
-# The newest stage of all (the faster bridge): what the benchmark measures.
+# The newest stage of all (the hand-written bridge's last step): what `bench-bridge` measures.
 newest := `ls -d steps/step-[0-9][0-9]-* | tail -n 1 | sed -E 's#^steps/step-([0-9]+)-.*#\1#'`
 host := env("HOST", "127.0.0.1")
 port := env("PORT", "8000")
@@ -126,6 +126,10 @@ step-10: (step "10")
 # Step 11 (going further): step 10 through a faster, hand-written asyncio-Tokio bridge
 [group('steps')]
 step-11: (step "11")
+
+# Step 12 (going further): step 11's bridge hands back futures done at the call, within a budget
+[group('steps')]
+step-12: (step "12")
 
 # Build stage STEP and run the tests of steps 01..STEP against it, then check its stub
 [group('test')]
@@ -260,7 +264,7 @@ test-wheel: wheel setup-redis
 [group('bench')]
 bench *ARGS: (step app_stage) (_bench ARGS)
 
-# The same benchmark on the newest stage, step 11's faster bridge (and it against pyo3-async-runtimes)
+# The same benchmark on the newest stage, step 12's bridge (and it against pyo3-async-runtimes)
 [group('bench')]
 bench-bridge *ARGS: (step newest) (_bench ARGS)
 

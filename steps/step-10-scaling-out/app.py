@@ -280,7 +280,7 @@ async def progress_events(n: int) -> AsyncIterator[bytes]:
                 event, data = "sum", {"n": n, "sum": update.sum}
             yield format_sse_event(event=event, data_str=json.dumps(data, separators=(",", ":")))
             # Sending does not wait, and an update already waiting may be awaited without a
-            # loop turn (step 11's bridge does that): give the loop a turn, so that it
+            # loop turn (step 12's bridge does that): give the loop a turn, so that it
             # notices a client that left.
             await asyncio.sleep(0)
     finally:

@@ -105,9 +105,6 @@ class _RuntimeInfo(TypedDict):
     started: bool
 
 class _BridgeStats(TypedDict):
-    ready_at_first_poll: int
-    over_budget: int
-    spawned_at_call: int
     sent_to_loop: int
     wakeup_bytes: int
     wakeup_write_errors: int
@@ -115,14 +112,10 @@ class _BridgeStats(TypedDict):
 def bridge_stats() -> _BridgeStats:
     """What the bridge between asyncio and Tokio did since the module was imported.
 
-    ``ready_at_first_poll``: futures that were done when the function returned them (they
-    are awaited without a trip through the event loop). ``over_budget``: futures that were
-    done too, but came after 128 such futures in one loop iteration, so they wait for the
-    loop's next iteration (the loop's other tasks run meanwhile). ``spawned_at_call``:
-    futures of the batch functions, which Tokio polls from the start. ``sent_to_loop``:
-    results handed to an event loop from Tokio. ``wakeup_bytes``: the bytes written to wake
-    a loop for them; results that arrive together share one, so it can be far lower.
-    ``wakeup_write_errors``: wake-up writes that failed (the next result writes again).
+    ``sent_to_loop``: results handed to an event loop from Tokio. ``wakeup_bytes``: the
+    bytes written to wake a loop for them; results that arrive together share one, so it
+    can be far lower. ``wakeup_write_errors``: wake-up writes that failed (the next result
+    writes again).
     """
 
 def runtime_info() -> _RuntimeInfo:
@@ -287,10 +280,9 @@ def active_tasks() -> int:
     :func:`compute_progress_stream` computations still running.
 
     Each such Rust future counts itself from its creation until it is dropped: after it
-    completes, times out, or is cancelled from Python. A future that nothing has woken yet
-    is dropped by ``cancel()`` itself; one that Tokio is running is dropped on a Tokio
-    thread, so right after a cancellation the count may still include it for a moment.
-    :func:`fetch_data_async` futures are not counted.
+    completes, times out, or is cancelled from Python. The drop happens on a Tokio thread,
+    so right after a cancellation the count may still include the cancelled future for a
+    moment. :func:`fetch_data_async` futures are not counted.
     """
 
 @final

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyList, PyString};
 use tokio::task::{JoinError, JoinSet};
 
-use crate::bridge::{future_into_py, spawn_into_py};
+use crate::bridge::future_into_py;
 use crate::limits::{
     len_at_most, millis_in_range, MAX_AGGREGATE_SOURCES, MAX_BATCH_ITEMS, MAX_LATENCY_MS,
 };
@@ -65,7 +65,7 @@ pub fn process_batch_async<'py>(
     // One crossing: the whole list is checked and copied here, while Python called us.
     let items = strings_from_list(items, "items", MAX_BATCH_ITEMS)?;
     // One future for the whole batch. The loop runs on a Tokio worker, without the GIL.
-    spawn_into_py(py, async move { Ok(uppercase_all(items)) })
+    future_into_py(py, async move { Ok(uppercase_all(items)) })
 }
 
 /// Unicode full upper-casing, as Python's `str.upper`: "ß" becomes "SS", "ﬁ" becomes "FI".
@@ -85,7 +85,7 @@ pub fn process_batch_spawn_per_item_async<'py>(
     items: &Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let items = strings_from_list(items, "items", MAX_BATCH_ITEMS)?;
-    spawn_into_py(py, async move {
+    future_into_py(py, async move {
         let handles: Vec<_> = items
             .into_iter()
             .map(|item| tokio::spawn(async move { item.to_uppercase() }))

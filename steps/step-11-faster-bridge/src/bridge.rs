@@ -4,19 +4,15 @@
 //! `pyo3_async_runtimes`' `future_into_py` pays a fixed cost per awaited future, whatever the
 //! future does: a context copy, two Tokio spawns, a hop to the blocking pool, a GIL
 //! handover and a `call_soon_threadsafe` (see the book's "How the bridge works"; its
-//! Performance chapter measures it). This bridge keeps the same contract (an `asyncio.Future` of the running
-//! loop; cancelling it drops the Rust future; errors keep their type; a panic becomes
-//! `RustPanic`) and pays far less:
+//! Performance chapter measures it). This bridge keeps the same contract (an `asyncio.Future`
+//! of the running loop; cancelling it drops the Rust future; errors keep their type; a panic
+//! becomes `RustPanic`) and pays far less:
 //!
-//! - it polls the future once, at the call, on the loop's thread: a future that is done
-//!   at once (a cache hit, an uncontended lock, a zero delay) comes back as a future that
-//!   is already done, so `await` returns without a single trip through the event loop;
-//! - a future that is still pending is spawned on Tokio only when something wakes it,
-//!   from the Tokio thread that woke it (`task.rs`): no thread is woken to start it;
-//! - a finished future hands its *Rust* result to its event loop's inbox and, only if the
-//!   inbox was empty, writes one byte to a socket the loop watches (`inbox.rs`): one loop
-//!   wake-up for every result that arrives meanwhile, and no Tokio thread ever calls into
-//!   Python, so none can be caught by the interpreter's exit.
+//! - the future is spawned on Tokio once, at the call (`task.rs`);
+//! - when it finishes, it hands its *Rust* result to its event loop's inbox and, only if no
+//!   wake-up is on its way, writes one byte to a socket the loop watches (`inbox.rs`): one
+//!   loop wake-up for every result that arrives meanwhile, and no Tokio thread ever calls
+//!   into Python, so none can be caught by the interpreter's exit.
 //!
 //! Loops that cannot watch a socket (`add_reader`; Windows' proactor loop) and non-Unix
 //! systems keep `runtime::future_into_py`.
@@ -43,43 +39,16 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    bridge(py, future, FirstPoll::OnLoop)
-}
-
-/// `future_into_py` for futures whose first poll is long (a large batch): Tokio polls them
-/// from the start, so that work never runs on the event loop's thread.
-pub fn spawn_into_py<F, T>(py: Python<'_>, future: F) -> PyResult<Bound<'_, PyAny>>
-where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'py> IntoPyObject<'py> + Send + 'static,
-{
-    bridge(py, future, FirstPoll::OnTokio)
-}
-
-fn bridge<F, T>(py: Python<'_>, future: F, first_poll: FirstPoll) -> PyResult<Bound<'_, PyAny>>
-where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'py> IntoPyObject<'py> + Send + 'static,
-{
     let runtime = runtime::get()?;
     // Raises `RuntimeError: no running event loop` when called outside a coroutine.
     let event_loop = running_loop(py)?;
     #[cfg(unix)]
     if let Some(bridge) = inbox::LoopBridge::for_loop(&event_loop)? {
-        return task::start(&event_loop, bridge, runtime.handle(), future, first_poll);
+        return task::start(&event_loop, bridge, runtime.handle(), future);
     }
     // No socket this loop can watch (no `add_reader`, or not Unix): the slower path.
-    let _ = (runtime, event_loop, first_poll);
+    let _ = (runtime, event_loop);
     runtime::future_into_py(py, future)
-}
-
-/// Where a bridged future is polled first.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum FirstPoll {
-    /// At the call, on the loop's thread: a future done at once comes back done.
-    OnLoop,
-    /// On a Tokio worker, as `runtime::future_into_py` does.
-    OnTokio,
 }
 // ANCHOR_END: future_into_py
 
@@ -93,9 +62,6 @@ fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 
 // ANCHOR: stats
 /// What the bridge did since the module was imported, for tests and metrics.
-static READY_AT_FIRST_POLL: AtomicU64 = AtomicU64::new(0);
-static OVER_BUDGET: AtomicU64 = AtomicU64::new(0);
-static SPAWNED_AT_CALL: AtomicU64 = AtomicU64::new(0);
 static SENT_TO_LOOP: AtomicU64 = AtomicU64::new(0);
 static WAKEUP_BYTES: AtomicU64 = AtomicU64::new(0);
 static WAKEUP_WRITE_ERRORS: AtomicU64 = AtomicU64::new(0);
@@ -106,9 +72,6 @@ pub fn bridge_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let stats = PyDict::new(py);
     // Independent counters; `Relaxed` is enough, as in `tasks.rs`.
     for (name, counter) in [
-        ("ready_at_first_poll", &READY_AT_FIRST_POLL),
-        ("over_budget", &OVER_BUDGET),
-        ("spawned_at_call", &SPAWNED_AT_CALL),
         ("sent_to_loop", &SENT_TO_LOOP),
         ("wakeup_bytes", &WAKEUP_BYTES),
         ("wakeup_write_errors", &WAKEUP_WRITE_ERRORS),

@@ -108,14 +108,13 @@ mod fastapi_async {
 
     /// Reads `FASTAPI_ASYNC_WORKER_THREADS` at import: a bad value fails the import, at
     /// start-up, not the first request (the runtime itself starts on first use). Also
-    /// registers the `os.fork` hook that tells the runtime about forks, and the `atexit`
-    /// hook that closes the bridge before the interpreter exits; attaches `_probes`.
+    /// registers the `atexit` hook that closes the bridge before the interpreter exits;
+    /// attaches `_probes`.
     #[pymodule_init]
     fn init(module: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         let py = module.py();
         super::timeout::add_runtime_error_base(py)?;
         super::runtime::configure()?;
-        super::runtime::mark_forks(py)?;
         exit_guard::close_bridge_at_exit(py)?;
         super::probes::attach(module)
     }

@@ -46,7 +46,7 @@ async fn after<T>(after_ms: u64, end: impl FnOnce() -> PyResult<T>) -> PyResult<
     end()
 }
 
-/// Raises `ValueError(message)`: at the first poll when `after_ms` is 0, else on Tokio.
+/// Raises `ValueError(message)`, after `after_ms`.
 #[pyfunction]
 pub fn fail(py: Python<'_>, message: String, after_ms: u64) -> PyResult<Bound<'_, PyAny>> {
     future_into_py(
@@ -57,7 +57,7 @@ pub fn fail(py: Python<'_>, message: String, after_ms: u64) -> PyResult<Bound<'_
     )
 }
 
-/// Panics with `message`: at the first poll when `after_ms` is 0, else on Tokio.
+/// Panics with `message`, after `after_ms`.
 #[pyfunction]
 pub fn panic(py: Python<'_>, message: String, after_ms: u64) -> PyResult<Bound<'_, PyAny>> {
     future_into_py(
@@ -78,8 +78,8 @@ impl Drop for SecondWait {
     }
 }
 
-/// Sleeps `first_ms`, then `second_ms`: during the second sleep the future has been woken
-/// once, so it runs on Tokio, not parked in the bridge.
+/// Sleeps `first_ms`, then `second_ms`: in the second sleep, a test knows it has run on
+/// Tokio (step 12 parks a future until it is first woken).
 #[pyfunction]
 pub fn wait_twice(py: Python<'_>, first_ms: u64, second_ms: u64) -> PyResult<Bound<'_, PyAny>> {
     future_into_py(py, async move {
@@ -110,29 +110,10 @@ impl<'py> IntoPyObject<'py> for PanicsWhenConverted {
     }
 }
 
-/// Returns a `PanicsWhenConverted`: at the first poll when `after_ms` is 0, else on Tokio.
+/// Returns a `PanicsWhenConverted`, after `after_ms`.
 #[pyfunction]
 pub fn panic_when_delivered(py: Python<'_>, after_ms: u64) -> PyResult<Bound<'_, PyAny>> {
     future_into_py(py, after(after_ms, || Ok(PanicsWhenConverted)))
-}
-
-/// Panics when dropped.
-struct PanicsWhenDropped;
-
-impl Drop for PanicsWhenDropped {
-    fn drop(&mut self) {
-        panic!("dropped");
-    }
-}
-
-/// Waits an hour holding a `PanicsWhenDropped`: cancelling it panics in `Drop`.
-#[pyfunction]
-pub fn panic_when_dropped(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    future_into_py(py, async {
-        let _guard = PanicsWhenDropped;
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-        Ok(())
-    })
 }
 
 /// Sets `module._probes`: a module of the functions above, not listed in `__all__`.
@@ -145,6 +126,5 @@ pub fn attach(module: &Bound<'_, PyModule>) -> PyResult<()> {
     probes.add_function(wrap_pyfunction!(wait_twice, &probes)?)?;
     probes.add_function(wrap_pyfunction!(in_second_wait, &probes)?)?;
     probes.add_function(wrap_pyfunction!(panic_when_delivered, &probes)?)?;
-    probes.add_function(wrap_pyfunction!(panic_when_dropped, &probes)?)?;
     module.setattr("_probes", probes)
 }

@@ -10,12 +10,11 @@
 //! which no Tokio thread can pass once the interpreter is exiting.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{IntoPyDict, PyDict};
+use pyo3::types::PyDict;
 use tokio::runtime::{Builder, Runtime};
 
 use crate::limits::{DEFAULT_WORKER_THREADS_CAP, MAX_BLOCKING_THREADS, MAX_WORKER_THREADS};
@@ -94,8 +93,7 @@ pub fn get() -> PyResult<&'static Runtime> {
             started
         }
     };
-    // `getpid` is a system call, a fifth of a ready future's cost: ask only after a fork.
-    if FORKED.load(Ordering::Relaxed) && started.pid != std::process::id() {
+    if started.pid != std::process::id() {
         return Err(PyRuntimeError::new_err(format!(
             "the Tokio runtime was started in process {} and this process ({}) is a fork of \
              it: a forked child has none of the runtime's threads. Start the runtime only \
@@ -106,26 +104,6 @@ pub fn get() -> PyResult<&'static Runtime> {
         )));
     }
     Ok(&started.runtime)
-}
-
-/// Set in a child process by `os.fork()` (see `mark_forked`).
-static FORKED: AtomicBool = AtomicBool::new(false);
-
-#[pyfunction]
-fn mark_forked() {
-    FORKED.store(true, Ordering::Relaxed);
-}
-
-/// Registers `mark_forked` to run in every child of `os.fork()` (which `multiprocessing`
-/// and pre-fork servers use); called once, when the module is imported.
-pub fn mark_forks(py: Python<'_>) -> PyResult<()> {
-    let os = py.import("os")?;
-    // Absent where there is no fork (Windows).
-    if os.hasattr("register_at_fork")? {
-        let kwargs = [("after_in_child", wrap_pyfunction!(mark_forked, py)?)].into_py_dict(py)?;
-        os.call_method("register_at_fork", (), Some(&kwargs))?;
-    }
-    Ok(())
 }
 
 /// `future_into_py`, after making sure the runtime is ours, configured and usable here,

@@ -13,14 +13,14 @@ use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pyo3::exceptions::PyNotImplementedError;
 use pyo3::prelude::*;
 use pyo3::types::PyWeakrefReference;
+use tokio::task::AbortHandle;
 
-use super::task::{convert, Task};
+use super::task::convert;
 use super::{count, SENT_TO_LOOP, WAKEUP_BYTES, WAKEUP_WRITE_ERRORS};
 
 /// A finished future's result, waiting for the GIL: calling it converts the value (or
@@ -125,13 +125,11 @@ pub struct LoopBridge {
     inbox: Arc<Inbox>,
     /// Only the loop's thread touches it (with the GIL); the mutex is never contended.
     waiting: Mutex<Waiting>,
-    /// Futures handed out done since the loop last ran its callbacks (see `BUDGET`).
-    ready_streak: AtomicU32,
 }
 
 struct Waiting {
     next_key: u64,
-    futures: HashMap<u64, (Py<PyAny>, Arc<Task>)>,
+    futures: HashMap<u64, (Py<PyAny>, AbortHandle)>,
 }
 
 #[pymethods]
@@ -156,35 +154,8 @@ impl LoopBridge {
             }
         }
     }
-
-    /// Runs once per loop iteration in which futures were handed out done.
-    fn _new_budget(&self) {
-        self.ready_streak.store(0, Ordering::Relaxed);
-    }
 }
 // ANCHOR_END: loop_bridge
-
-// ANCHOR: budget
-/// How many futures in a row a loop may get back done before one must wait for the loop's
-/// next iteration: Tokio's own cooperative budget (128 polls per task), for the same
-/// reason. `while await counter.get_count_async() < 3` would otherwise never yield, and
-/// the loop would run no other task, timer or I/O callback.
-const BUDGET: u32 = 128;
-
-impl LoopBridge {
-    /// Whether the next done future may be handed out done; the first one of a loop
-    /// iteration schedules `_new_budget`, which the loop runs at its next iteration.
-    pub fn within_budget(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let streak = slf.get().ready_streak.fetch_add(1, Ordering::Relaxed);
-        if streak == 0 {
-            let py = slf.py();
-            let new_budget = slf.getattr(pyo3::intern!(py, "_new_budget"))?;
-            event_loop.call_method1(pyo3::intern!(py, "call_soon"), (new_budget,))?;
-        }
-        Ok(streak < BUDGET)
-    }
-}
-// ANCHOR_END: budget
 
 impl LoopBridge {
     pub fn inbox(&self) -> &Arc<Inbox> {
@@ -199,12 +170,12 @@ impl LoopBridge {
     }
 
     /// `future` waits for the result that `task` will send with `key`.
-    pub fn wait(&self, key: u64, future: Py<PyAny>, task: Arc<Task>) {
+    pub fn wait(&self, key: u64, future: Py<PyAny>, task: AbortHandle) {
         lock(&self.waiting).futures.insert(key, (future, task));
     }
 
     /// Stops waiting for `key`: the task, if its result has not been delivered yet.
-    pub fn forget(&self, key: u64) -> Option<Arc<Task>> {
+    pub fn forget(&self, key: u64) -> Option<AbortHandle> {
         // The future is dropped after the lock is released: its last reference may run
         // Python code (`__del__`), which may call back into the bridge.
         let (future, task) = lock(&self.waiting).futures.remove(&key)?;
@@ -215,17 +186,17 @@ impl LoopBridge {
 
 impl Drop for LoopBridge {
     /// The loop has closed (or been freed): nothing will await its futures any more, so
-    /// their Rust futures are dropped rather than left running for no one.
+    /// their Rust futures are aborted rather than left running for no one.
     fn drop(&mut self) {
         let waiting = std::mem::take(&mut lock(&self.waiting).futures);
         for (_future, task) in waiting.into_values() {
-            let _ = task.cancel();
+            task.abort();
         }
     }
 }
 
 /// Sets `result` (a value or an exception) on `future`, which must not be done.
-pub fn resolve(future: &Bound<'_, PyAny>, result: PyResult<Py<PyAny>>) -> PyResult<()> {
+fn resolve(future: &Bound<'_, PyAny>, result: PyResult<Py<PyAny>>) -> PyResult<()> {
     let py = future.py();
     match result {
         Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
@@ -312,7 +283,6 @@ impl LoopBridge {
                     next_key: 0,
                     futures: HashMap::new(),
                 }),
-                ready_streak: AtomicU32::new(0),
             },
         )?;
         // `add_reader` keeps a copy of the current context (the first request's) for as
@@ -377,7 +347,7 @@ mod tests {
     fn a_failed_wakeup_write_is_tried_again_by_the_next_result() {
         let inbox = Inbox::new().unwrap();
         inbox.wake_tx.shutdown(std::net::Shutdown::Write).unwrap(); // every write fails
-        let errors = || WAKEUP_WRITE_ERRORS.load(Ordering::Relaxed);
+        let errors = || WAKEUP_WRITE_ERRORS.load(std::sync::atomic::Ordering::Relaxed);
         let before = errors();
         inbox.send(1, unit());
         inbox.send(2, unit());
