@@ -260,6 +260,12 @@ test-wheel: wheel setup-redis
     # -p no:cacheprovider: the repository's .pytest_cache belongs to .venv's runs.
     "$venv/bin/python" -m pytest -p no:cacheprovider --stage {{ app_stage }} "${dirs[@]}"
 
+# Rerun the bridge contract's cases (fairness, stalls, context, descriptors) on stage 10 and the newest stage, side by side
+[group('bench')]
+bench-contract *STAGES: setup
+    # Results go to target/bench/contract.{json,md}; never part of `just test`.
+    "{{ bin }}/python" bench/contract.py {{ STAGES }}
+
 # Build the app's stage (step 10) and benchmark it against pure Python (ARGS: --quick, --no-http, --no-cargo)
 [group('bench')]
 bench *ARGS: (step app_stage) (_bench ARGS)

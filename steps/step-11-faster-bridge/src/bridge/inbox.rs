@@ -141,17 +141,8 @@ impl LoopBridge {
             let Some((future, _task)) = lock(&self.waiting).futures.remove(&key) else {
                 continue;
             };
-            let future = future.bind(py);
-            // Done already if some other code set its result (`set_result` is public).
-            let delivered = match future.call_method0(pyo3::intern!(py, "done")) {
-                Ok(done) if done.is_truthy().unwrap_or(false) => Ok(()),
-                // A panic converting this result fails this future only, not the batch.
-                Ok(_) => resolve(future, convert(result, py)),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = delivered {
-                e.write_unraisable(py, Some(future));
-            }
+            // A panic converting this result fails this future only, not the batch.
+            deliver(future.bind(py), || convert(result, py));
         }
     }
 }
@@ -192,6 +183,20 @@ impl Drop for LoopBridge {
         for (_future, task) in waiting.into_values() {
             task.abort();
         }
+    }
+}
+
+/// Sets `result()` on `future` unless it is done already (cancelled, or some other code
+/// called `set_result`, which is public); an error doing so is reported, never raised.
+fn deliver(future: &Bound<'_, PyAny>, result: impl FnOnce() -> PyResult<Py<PyAny>>) {
+    let py = future.py();
+    let delivered = match future.call_method0(pyo3::intern!(py, "done")) {
+        Ok(done) if done.is_truthy().unwrap_or(false) => Ok(()),
+        Ok(_) => resolve(future, result()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = delivered {
+        e.write_unraisable(py, Some(future));
     }
 }
 

@@ -127,7 +127,12 @@ pub struct LoopBridge {
     waiting: Mutex<Waiting>,
     /// Futures handed out done since the loop last ran its callbacks (see `BUDGET`).
     ready_streak: AtomicU32,
+    /// Futures done at the call but over budget: `_new_budget` sets their results.
+    over_budget: Mutex<Vec<Deferred>>,
 }
+
+/// A future done at the call, over budget, and its converted result.
+type Deferred = (Py<PyAny>, PyResult<Py<PyAny>>);
 
 struct Waiting {
     next_key: u64,
@@ -143,23 +148,19 @@ impl LoopBridge {
             let Some((future, _task)) = lock(&self.waiting).futures.remove(&key) else {
                 continue;
             };
-            let future = future.bind(py);
-            // Done already if some other code set its result (`set_result` is public).
-            let delivered = match future.call_method0(pyo3::intern!(py, "done")) {
-                Ok(done) if done.is_truthy().unwrap_or(false) => Ok(()),
-                // A panic converting this result fails this future only, not the batch.
-                Ok(_) => resolve(future, convert(result, py)),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = delivered {
-                e.write_unraisable(py, Some(future));
-            }
+            // A panic converting this result fails this future only, not the batch.
+            deliver(future.bind(py), || convert(result, py));
         }
     }
 
-    /// Runs once per loop iteration in which futures were handed out done.
-    fn _new_budget(&self) {
+    /// Runs once per loop iteration in which futures were handed out done: a new budget,
+    /// and the results of the futures that were over the last one.
+    fn _new_budget(&self, py: Python<'_>) {
         self.ready_streak.store(0, Ordering::Relaxed);
+        let over_budget = std::mem::take(&mut *lock(&self.over_budget));
+        for (future, result) in over_budget {
+            deliver(future.bind(py), || result);
+        }
     }
 }
 // ANCHOR_END: loop_bridge
@@ -182,6 +183,12 @@ impl LoopBridge {
             event_loop.call_method1(pyo3::intern!(py, "call_soon"), (new_budget,))?;
         }
         Ok(streak < BUDGET)
+    }
+
+    /// `future` (not done) gets `result` at the loop's next iteration, from `_new_budget`,
+    /// which the first future of this iteration has scheduled.
+    pub fn defer(&self, future: Py<PyAny>, result: PyResult<Py<PyAny>>) {
+        lock(&self.over_budget).push((future, result));
     }
 }
 // ANCHOR_END: budget
@@ -221,6 +228,20 @@ impl Drop for LoopBridge {
         for (_future, task) in waiting.into_values() {
             let _ = task.cancel();
         }
+    }
+}
+
+/// Sets `result()` on `future` unless it is done already (cancelled, or some other code
+/// called `set_result`, which is public); an error doing so is reported, never raised.
+fn deliver(future: &Bound<'_, PyAny>, result: impl FnOnce() -> PyResult<Py<PyAny>>) {
+    let py = future.py();
+    let delivered = match future.call_method0(pyo3::intern!(py, "done")) {
+        Ok(done) if done.is_truthy().unwrap_or(false) => Ok(()),
+        Ok(_) => resolve(future, result()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = delivered {
+        e.write_unraisable(py, Some(future));
     }
 }
 
@@ -313,6 +334,7 @@ impl LoopBridge {
                     futures: HashMap::new(),
                 }),
                 ready_streak: AtomicU32::new(0),
+                over_budget: Mutex::new(Vec::new()),
             },
         )?;
         // `add_reader` keeps a copy of the current context (the first request's) for as
