@@ -9,7 +9,7 @@ just := just_executable()
 # The newest stage on pyo3-async-runtimes, the library a reader should ship: what `just app`
 # serves and `just wheel` builds. Stages with their own bridge (`src/bridge.rs`) are opt-in.
 app_stage := `for d in $(ls -d steps/step-[0-9][0-9]-* | sort -r); do [ -e "$d/src/bridge.rs" ] || { basename "$d" | cut -d- -f2; break; }; done`
-# The newest stage of all (the hand-written bridge's last step): what `bench-bridge` measures.
+# The newest stage of all (the hand-written bridge's last step): the benchmark's smoke test runs on it.
 newest := `ls -d steps/step-[0-9][0-9]-* | tail -n 1 | sed -E 's#^steps/step-([0-9]+)-.*#\1#'`
 host := env("HOST", "127.0.0.1")
 port := env("PORT", "8000")
@@ -173,10 +173,13 @@ test: lint test-tools
         {{ just }} test-step "$stage"
     done
     {{ just }} test-reliability
-    # The benchmark harness's smoke test (tiny sizes, no HTTP) against the newest stage.
+    # The benchmark harness's smoke test (tiny sizes, one round) against the newest stage.
     {{ just }} step {{ newest }}
+    {{ just }} _bench-tools
     echo "== bench harness: smoke test against stage {{ newest }}"
     "{{ bin }}/python" -m pytest --stage "{{ newest }}" tests/bench
+    # (bench/native_vs_bridge.py needs examples/native-async: `just test-native` checks it.)
+    "{{ bin }}/python" -m mypy bench tests/bench --exclude native_vs_bridge
     {{ just }} test-native
     {{ just }} test-pitfalls
     {{ just }} test-exercises
@@ -266,25 +269,22 @@ bench-contract *STAGES: setup
     # Results go to target/bench/contract.{json,md}; never part of `just test`.
     "{{ bin }}/python" bench/contract.py {{ STAGES }}
 
-# Build the app's stage (step 10) and benchmark it against pure Python (ARGS: --quick, --no-http, --no-cargo)
+# Every row in four columns (pure Python on asyncio and uvloop, step 10, step 12), one run: about 15 minutes (ARGS: --quick, --no-servers, --no-io, --no-cargo)
 [group('bench')]
-bench *ARGS: (step app_stage) (_bench ARGS)
+bench *ARGS: _bench-tools
+    # Builds both stages itself, into target/bench/stages; results go to target/bench/
+    # (never part of `just test`). To quote a run, copy the three files to bench/results/.
+    "{{ bin }}/python" bench/run.py {{ ARGS }}
 
-# The same benchmark on the newest stage, step 12's bridge (and it against pyo3-async-runtimes)
-[group('bench')]
-bench-bridge *ARGS: (step newest) (_bench ARGS)
-
-# Run bench/run.py on the installed stage; results go to target/bench/ (never part of `just test`)
+# What the benchmark needs beside .venv: redis-py, redis-server, and wrk (Debian's, about 2 s)
 [private]
-_bench *ARGS:
+_bench-tools: setup (_pip-group "bench") setup-redis
     #!/usr/bin/env bash
     set -euo pipefail
-    # The HTTP scenarios load both servers with wrk (Debian package, about 2 s to install).
-    if [[ " {{ ARGS }} " != *" --no-http "* ]] && ! command -v wrk >/dev/null; then
-        echo "Installing wrk for the HTTP scenarios..."
+    if ! command -v wrk >/dev/null; then
+        echo "Installing wrk for the server rows..."
         {{ just }} _apt-install wrk
     fi
-    "{{ bin }}/python" bench/run.py {{ ARGS }}
 
 # The "Scaling out" figures: AsyncCounter in-process against Redis, in one process and over HTTP
 [group('bench')]

@@ -2,9 +2,10 @@
 
 Run it with ``just bench-contract`` (stage 10, on pyo3-async-runtimes, against the newest
 stage, the hand-written bridge), or ``just bench-contract 10 11`` for other stages. Each
-stage is built once into ``target/contract/NN`` and each case runs in a fresh process per
-round, alternating between the stages, three rounds; the table gives the median and the
-range. The cases (what a caller of the library relies on, and the bridge must not break):
+stage is built once into ``target/bench/stages/NN`` (``bench/stages.py``) and each case runs
+in a fresh process per round, alternating between the stages, three rounds; the table gives
+the median and the range. The cases (what a caller of the library relies on, and the bridge
+must not break):
 
 - ``polling``: a task polls ``await counter.get_count_async() < 3`` while another task
   increments; how long until it ends (given up after 1 000 000 spins: "never ends");
@@ -31,13 +32,15 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+import stages
+from run import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 GIVE_UP_SPINS = 1_000_000
@@ -188,30 +191,11 @@ ROWS = {
 # ---- the driver: build each stage, run each case in a child, alternate, summarise ----
 
 
-def stage_dir(stage: str) -> Path:
-    return next((ROOT / "steps").glob(f"step-{stage}-*"))
-
-
-def build(stage: str, into: Path) -> None:
-    """Builds stage ``stage`` in release mode and unpacks its module into ``into``."""
-    with tempfile.TemporaryDirectory() as wheels:
-        manifest = stage_dir(stage) / "Cargo.toml"
-        maturin = Path(sys.executable).with_name("maturin")
-        subprocess.run(
-            [maturin, "build", "--release", "--quiet", "--manifest-path", manifest, "-o", wheels],
-            check=True,
-        )
-        (wheel,) = Path(wheels).glob("*.whl")
-        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade"]
-        subprocess.run([*pip, "--target", into, wheel], check=True)
-
-
 def measure(stage_path: Path, case: str) -> Any:
     """Runs ``case`` in a fresh process whose ``fastapi_async`` is the one in ``stage_path``."""
-    env = {**os.environ, "PYTHONPATH": str(stage_path)}
     done = subprocess.run(
         [sys.executable, __file__, "--case", case],
-        env=env,
+        env=stages.env_for(stage_path),
         capture_output=True,
         text=True,
         timeout=300,
@@ -241,31 +225,32 @@ def main() -> None:
     if args.case:  # a child process: one case, its result as JSON on the last line
         print(json.dumps(CASES[args.case]()))
         return
-    newest = sorted((ROOT / "steps").glob("step-[0-9][0-9]-*"))[-1].name.split("-")[1]
-    stages = args.stages or ["10", newest]
-    paths = {s: ROOT / "target" / "contract" / s for s in stages}
-    for stage, path in paths.items():
-        print(f"building stage {stage} into {path}", flush=True)
-        build(stage, path)
-    results: dict[str, dict[str, list[Any]]] = {s: {c: [] for c in CASES} for s in stages}
+    chosen = args.stages or [stages.app_stage(), stages.newest_stage()]
+    paths = {}
+    for stage in chosen:
+        print(f"building stage {stage} into {stages.BUILDS_DIR / stage}", flush=True)
+        paths[stage] = stages.build(stage)
+    results: dict[str, dict[str, list[Any]]] = {s: {c: [] for c in CASES} for s in chosen}
     for round_ in range(args.rounds):
-        order = stages if round_ % 2 == 0 else stages[::-1]
+        order = chosen if round_ % 2 == 0 else chosen[::-1]
         for case in CASES:
             for stage in order:
                 results[stage][case].append(measure(paths[stage], case))
                 print(f"round {round_ + 1}, stage {stage}, {case}: {results[stage][case][-1]}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "contract.json").write_text(json.dumps(results, indent=2) + "\n")
-    header = " | ".join(f"stage {s}" for s in stages)
+    header = " | ".join(f"stage {s}" for s in chosen)
+    m = machine()
     lines = [
         f"{args.rounds} rounds, each case in a fresh process, stages alternating; "
-        f"median (range). {os.cpu_count()} CPUs, CPython {sys.version.split()[0]}.",
+        f"median (range). {m['cpu_count']}-core {m['machine']} ({m['cpu_model']}), "
+        f"{m['python']}, release builds; {m['date'][:10]}.",
         "",
         f"| case | {header} |",
-        "| --- |" + " ---: |" * len(stages),
+        "| --- |" + " ---: |" * len(chosen),
     ]
     for case, row in ROWS.items():
-        cells = " | ".join(shown(case, results[s][case]) for s in stages)
+        cells = " | ".join(shown(case, results[s][case]) for s in chosen)
         lines.append(f"| {row} | {cells} |")
     (args.out / "contract.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

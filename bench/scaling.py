@@ -13,8 +13,8 @@ The "Scaling out" chapter quotes this script. Two measurements, each in-process 
    and sets it beside the requests wrk saw answered: in-process with 2 workers, one read
    shows one worker's share only.
 
-It starts its own ``redis-server`` (no persistence) on a free loopback port; without one on
-PATH it prints a note and measures the in-process side only. Writes ``scaling.json`` and
+It starts its own ``redis-server`` (no persistence) on a free loopback port, and uvicorn on
+asyncio's own loop (``bench/servers.py``). Writes ``scaling.json`` and
 ``scaling.md`` into ``--out`` (default ``target/bench``).
 """
 
@@ -24,54 +24,22 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from run import ROOT, app_stage_dir, free_port, machine, serve
+import servers
+import stages
+from run import machine
 
 import fastapi_async
 
 URL_ENV = "FASTAPI_ASYNC_REDIS_URL"
-
-
-@contextmanager
-def redis_server() -> Iterator[str | None]:
-    """The URL of a new redis-server on 127.0.0.1, or None when none is installed."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        note = "note: no redis-server on PATH (`just setup-redis`): in-process only"
-        print(note, file=sys.stderr)
-        yield None
-        return
-    port = free_port()
-    with tempfile.TemporaryDirectory() as directory:
-        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        command += ["--appendonly", "no", "--dir", directory, "--loglevel", "warning"]
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 10
-            while (
-                subprocess.run(
-                    ["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True
-                ).stdout.strip()
-                != "PONG"
-            ):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.02)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def counter_on(url: str | None) -> fastapi_async.AsyncCounter:
@@ -135,11 +103,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-http", action="store_true", help="skip uvicorn + wrk")
-    parser.add_argument("--out", type=Path, default=ROOT / "target" / "bench")
+    parser.add_argument("--out", type=Path, default=stages.ROOT / "target" / "bench")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"machine": machine(), "in_process_module": {}, "http": []}
-    with redis_server() as url:
-        backends = {"in-process": None, **({"redis": url} if url else {})}
+    with servers.redis_server() as url:
+        backends = {"in-process": None, "redis": url}
         for name, backend_url in backends.items():
             rates = asyncio.run(increments_per_second(backend_url, args.increments, args.repeats))
             results["in_process_module"][name] = rates
@@ -148,8 +116,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not args.no_http:
             for workers in (1, 2):
                 for name, backend_url in backends.items():
-                    env = {URL_ENV: backend_url} if backend_url else {}
-                    with serve(app_stage_dir(), "app", workers=workers, env=env) as base:
+                    env = stages.env_for(None, {URL_ENV: backend_url} if backend_url else {})
+                    app_dir = stages.stage_dir(stages.app_stage())
+                    with servers.serve("uvicorn", app_dir, "app:app", env, workers=workers) as base:
                         # A new server counts from 0 in-process; Redis is reset for all.
                         reset = urllib.request.Request(f"{base}/counter/reset", method="POST")
                         urllib.request.urlopen(reset, timeout=10).close()

@@ -1,16 +1,15 @@
-"""Smoke test of the benchmark harness: ``bench/run.py --quick`` runs every in-process
-scenario and writes a complete, positive report.
+"""Smoke test of the benchmark harness: ``bench/run.py --quick`` runs every row in every
+column against the installed stage and writes a complete, positive report.
 
-It measures nothing worth quoting (tiny sizes, no HTTP, no cargo); it only keeps the
-harness working as the stages grow. Run it against the newest stage (``--stage NN``).
+It measures nothing worth quoting (tiny sizes, one round, one-second loads); it keeps the
+harness working as the stages grow. Run it against the newest stage (``--stage NN``), with
+redis-server and wrk installed (`just test` installs both before it runs).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
@@ -18,59 +17,81 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+from .conftest import load_bench_module
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModuleType, Path]:
-    """The harness module, and the folder where one quick run wrote its reports."""
-    harness = load_harness()
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModuleType, dict[str, Any], Path]:
+    """The harness's workloads module, the results of one quick run, and its folder."""
+    harness = load_bench_module("run")
     out = tmp_path_factory.mktemp("bench")
-    harness.main(["--quick", "--no-http", "--no-cargo", "--out", str(out)])
-    return harness, out
-
-
-def test_quick_run_reports_every_scenario_with_positive_numbers(
-    quick_run: tuple[ModuleType, Path],
-) -> None:
-    harness, out = quick_run
-    expected = {s.id for s in harness.scenarios(harness.QUICK)}
-
+    harness.main(["--quick", "--installed", "--no-cargo", "--rounds", "1", "--out", str(out)])
     results = json.loads((out / "results.json").read_text())
-    assert {s["id"] for s in results["scenarios"]} == expected
-    for scenario in results["scenarios"]:
-        for side in ("rust", "python"):
-            samples = scenario[side]["samples_s"]
-            assert len(samples) == scenario["repeats"], scenario["id"]
-            assert all(math.isfinite(t) and t > 0 for t in samples), scenario["id"]
-            assert 0 < scenario[side]["median_s"] <= scenario[side]["p90_s"], scenario["id"]
-        assert scenario["ratio"] > 0
-    machine = results["machine"]
-    assert machine["cpu_count"] >= 1
-    assert machine["pyo3"] != "unknown"
-    assert machine["tokio"] != "unknown"
-    assert results["settings"]["quick"] is True
+    return load_bench_module("workloads"), results, out
 
 
-def test_quick_run_writes_a_table_row_and_a_chart_bar_per_scenario(
-    quick_run: tuple[ModuleType, Path],
+# The whole quick run (about a minute, most of it wrk) happens once, in the fixture.
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_every_row_is_measured_in_every_column_with_positive_numbers(
+    quick_run: tuple[ModuleType, dict[str, Any], Path],
 ) -> None:
-    _, out = quick_run
-    results: dict[str, Any] = json.loads((out / "results.json").read_text())
+    workloads, results, _ = quick_run
+    columns = results["settings"]["columns"]
+    assert list(columns) == ["asyncio", "uvloop", "installed"]
+    expected = [row.id for row in workloads.rows(workloads.QUICK) if not row.bridges]
+    assert [row["id"] for row in results["rows"]] == expected
+    for row in results["rows"]:
+        assert set(row["columns"]) == set(columns), row["id"]
+        for figures in row["columns"].values():
+            (child,) = figures["children"]  # one round: one child process
+            samples = child["samples_s"]
+            assert samples, row["id"]
+            assert all(math.isfinite(t) and t > 0 for t in samples), row["id"]
+            assert figures["range"][0] <= figures["median"] <= figures["range"][1]
+            if row["io"]:
+                assert 0 < figures["p99"]["median"] < 60, row["id"]
+        assert set(row["ratios"]) == {"uvloop", "installed"}
+        assert all(ratio > 0 for ratio in row["ratios"].values())
+    # The newest stage has the hand-written bridge: one future through both of its bridges.
+    bridges = results["bridges"]
+    assert set(bridges["columns"]) == {"library", "installed"}
+    assert bridges["ratio"] > 0
+    machine = results["machine"]
+    assert machine["pyo3"] != "unknown"
+    assert machine["packages"]["redis"] != "not installed"
 
+
+def test_every_server_serves_every_endpoint_of_both_apps(
+    quick_run: tuple[ModuleType, dict[str, Any], Path],
+) -> None:
+    _, results, _ = quick_run
+    seen = {(entry["server"], entry["endpoint"]) for entry in results["servers"]}
+    assert seen == {
+        (server, endpoint)
+        for server in ("uvicorn", "uvicorn-uvloop", "granian")
+        for endpoint in ("ready", "woken", "cpu")
+    }
+    for entry in results["servers"]:
+        for app in ("twin", "installed"):
+            figures = entry["apps"][app]
+            assert figures["requests_per_s"] > 0, (entry["server"], entry["endpoint"], app)
+            assert figures["p99_ms"] >= figures["p50_ms"] > 0
+        assert entry["ratios"]["installed"] > 0
+
+
+def test_the_report_has_a_decision_row_per_row_and_a_chart_bar_per_ratio(
+    quick_run: tuple[ModuleType, dict[str, Any], Path],
+) -> None:
+    _, results, out = quick_run
     table = (out / "results.md").read_text()
+    decision = table.split("<!-- ANCHOR: decision -->")[1].split("<!-- ANCHOR_END: decision -->")[0]
+    for row in results["rows"]:
+        assert f"| {row['title']} | {row['ratios']['uvloop']:.2f} (" in decision
+    served = [line for line in decision.splitlines() if line.startswith("| served by uvicorn")]
+    assert len(served) == 3
     svg = ET.parse(out / "chart.svg").getroot()  # well-formed XML
-    bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.get("fill") != "white"]
-    assert len(bars) == len(results["scenarios"])
-    for scenario in results["scenarios"]:
-        assert f"| {scenario['ratio']:.2f} |" in table
+    rects = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.get("height") == "10"]
+    # Two columns beside the baseline, for each row and each endpoint served by uvicorn.
+    assert len(rects) == 2 * (len(results["rows"]) + 3)
