@@ -26,6 +26,11 @@ def fmt_rate(per_second: float) -> str:
     return f"{per_second:.3g}"
 
 
+def fmt_ratio(ratio: float) -> str:
+    """Two decimals, or two significant digits below 0.1 (``0.0041``, not ``0.00``)."""
+    return f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
+
+
 def verdict(ratio: float) -> str:
     """``0.02`` reads "50 times faster" (with a multiplication sign), ``4.0`` "4.0 times
     slower"; within 10 %, "about even"."""
@@ -80,7 +85,9 @@ def markdown(results: dict[str, Any]) -> str:
         "| --- |" + " ---: |" * len(others),
     ]
     for title, ratios in decision_rows(results):
-        cells = [f"{ratios[c]:.2f} ({verdict(ratios[c])})" if c in ratios else "" for c in others]
+        cells = [
+            f"{fmt_ratio(ratios[c])} ({verdict(ratios[c])})" if c in ratios else "" for c in others
+        ]
         decision.append(f"| {title} | {' | '.join(cells)} |")
     lines += anchored("decision", decision)
 
@@ -139,10 +146,10 @@ def markdown(results: dict[str, Any]) -> str:
                 low, high = a["rps_range"]
                 cell = (
                     f"{fmt_rate(a['requests_per_s'])} ({fmt_rate(low)}{TO}{fmt_rate(high)}), "
-                    f"p99 {a['p99_ms']:.3g} ms"
+                    f"p99 {fmt_seconds(a['p99_ms'] / 1000)}"
                 )
                 if app != "twin":
-                    cell += f" ({entry['ratios'][app]:.2f})"
+                    cell += f" ({fmt_ratio(entry['ratios'][app])})"
                 cells.append(cell)
             table.append(f"| {entry['server_label']} | `{entry['title']}` | {' | '.join(cells)} |")
         lines += anchored("servers", table)
@@ -161,7 +168,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| Work | `{bridges['labels'][library]}` | `{bridges['labels'][own]}` "
                 f"| step {bridges['stage']}'s bridge / pyo3-async-runtimes |",
                 "| --- | ---: | ---: | ---: |",
-                f"| {bridges['title']} | {' | '.join(cells)} | {bridges['ratio']:.2f} |",
+                f"| {bridges['title']} | {' | '.join(cells)} | {fmt_ratio(bridges['ratio'])} |",
             ],
         )
 

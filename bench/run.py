@@ -179,17 +179,15 @@ def run_rows(
             "id": row.id,
             "title": row.title,
             "measured": row.measured,
-            "io": row.io,
+            "io": bool(row.operations),
             "note": row.note,
             "labels": {"python": row.python_label, "rust": row.rust_label},
             "columns": {},
         }
         for column in columns:
             children = per_round[(row.id, column.id)]
-            if row.io:
-                size = workloads.FULL if not args.quick else workloads.QUICK
-                count = size.http_gets if row.id == "http_gets" else size.redis_incrs
-                figures = spread([count / child["median_s"] for child in children])
+            if row.operations:
+                figures = spread([row.operations / child["median_s"] for child in children])
                 figures["p99"] = spread([child["p99_s"] for child in children])
             else:
                 figures = spread([statistics.median(child["samples_s"]) for child in children])
@@ -199,7 +197,7 @@ def run_rows(
         # Time over the baseline's time: below 1, faster than pure Python on asyncio.
         entry["ratios"] = {
             c.id: (base / entry["columns"][c.id]["median"])
-            if row.io
+            if row.operations
             else (entry["columns"][c.id]["median"] / base)
             for c in columns
             if c.id != "asyncio"
@@ -405,7 +403,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "columns": {c.id: c.label for c in columns},
         "connections": args.connections,
     }
-    rows = [r for r in workloads.rows(sizes) if not (r.io and args.no_io)]
+    rows = [r for r in workloads.rows(sizes) if not (r.operations and args.no_io)]
     with contextlib.ExitStack() as peers:
         upstream = redis_url = ""
         if not args.no_io:

@@ -40,14 +40,16 @@ class Sizes:
     batch: int
     cpu_n: int
     counter: int
-    http_gets: int
+    http_gets: int  # at once, one time
+    http_gets_few: int  # at once, http_rounds times over
+    http_rounds: int
     redis_incrs: int
     repeats: int  # timed runs in each child, after one warm-up run
     repeats_large: int  # for the 100 000 gathered sleeps, without a warm-up
 
 
-FULL = Sizes(2_000, 200, 10_000, 100_000, 100_000, 10_000_000, 10_000, 100, 1_000, 5, 2)
-QUICK = Sizes(200, 20, 500, 2_000, 5_000, 100_000, 500, 50, 100, 2, 1)
+FULL = Sizes(2_000, 200, 10_000, 100_000, 100_000, 10_000_000, 10_000, 100, 10, 20, 1_000, 5, 2)
+QUICK = Sizes(200, 20, 500, 2_000, 5_000, 100_000, 500, 20, 5, 2, 100, 2, 1)
 
 
 @dataclass
@@ -85,8 +87,11 @@ def timed_gather(make: Callable[[int], Awaitable[object]], count: int) -> Timed:
     return run
 
 
-def timed_operations(operation: Callable[[], Awaitable[object]], count: int) -> Timed:
-    """Gathers ``count`` calls of ``operation``, each timed on its own; total time."""
+def timed_operations(
+    operation: Callable[[], Awaitable[object]], count: int, times: int = 1
+) -> Timed:
+    """Gathers ``count`` calls of ``operation``, each timed on its own, ``times`` times over,
+    one gather after the other; total time."""
 
     async def one(latencies: list[float]) -> None:
         started = time.perf_counter()
@@ -96,7 +101,8 @@ def timed_operations(operation: Callable[[], Awaitable[object]], count: int) -> 
     async def run() -> Sample:
         latencies: list[float] = []
         started = time.perf_counter()
-        await asyncio.gather(*(one(latencies) for _ in range(count)))
+        for _ in range(times):
+            await asyncio.gather(*(one(latencies) for _ in range(count)))
         return Sample(time.perf_counter() - started, latencies)
 
     return run
@@ -128,7 +134,7 @@ class Row:
     measured: str  # what one sample is
     python_label: str
     rust_label: str
-    io: bool = False  # reported as throughput and p99 instead of time
+    operations: int = 0  # an I/O row: operations per sample, reported as throughput and p99
     bridges: bool = False  # both sides Rust, through two bridges: the hand-written stage only
     warm_up: bool = True
     note: str = ""
@@ -214,15 +220,27 @@ def rows(sizes: Sizes) -> list[Row]:
             "AsyncCounter().increment_async()",
         ),
         Row(
+            "http_gets_few",
+            f"{count(s.http_gets_few)} concurrent HTTP GETs to a local upstream, "
+            f"{s.http_rounds} times",
+            "requests per second; each GET's p99",
+            "httpx.AsyncClient().get(url)",
+            "fetch_with_retry(url, 0, allowed_hosts=...)",
+            operations=s.http_gets_few * s.http_rounds,
+        ),
+        Row(
             "http_gets",
             f"{count(s.http_gets)} concurrent HTTP GETs to a local upstream",
             "requests per second; each GET's p99",
             "httpx.AsyncClient().get(url)",
             "fetch_with_retry(url, 0, allowed_hosts=...)",
-            io=True,
+            operations=s.http_gets,
             note="the upstream is a one-line RSGI app served by granian in its own process; "
             "both clients keep their connections between runs, and neither limits their "
-            "number. httpx's pool slows down as it holds more connections (encode/httpx#3215)",
+            "number. httpx's pool (httpcore) checks every connection for every waiting "
+            "request each time a request starts or ends, so its cost grows with the square of "
+            "the concurrency: a profile of one gather of 100 GETs spends its time in "
+            "`_assign_requests_to_connections`, 5 million `is_idle` calls (encode/httpx#3215)",
         ),
         Row(
             "redis_incrs",
@@ -230,12 +248,19 @@ def rows(sizes: Sizes) -> list[Row]:
             "INCRs per second; each INCR's p99",
             "redis.asyncio.Redis().incr(key)",
             "AsyncCounter().increment_async() on Redis",
-            io=True,
+            operations=s.redis_incrs,
             note="one local redis-server without persistence; redis-py sends each command on "
             "a connection of its own from a pool of at most 100 (a `BlockingConnectionPool`), "
             "redis-rs pipelines every command on one multiplexed connection",
         ),
     ]
+
+
+def http_shape(row: str, sizes: Sizes) -> tuple[int, int]:
+    """How many GETs go at once, and how many times over."""
+    if row == "http_gets":
+        return sizes.http_gets, 1
+    return sizes.http_gets_few, sizes.http_rounds
 
 
 def python_side(row: str, sizes: Sizes, upstream: str, redis_url: str) -> tuple[Timed, Any]:
@@ -275,7 +300,7 @@ def python_side(row: str, sizes: Sizes, upstream: str, redis_url: str) -> tuple[
         return checked(lambda: asyncio.to_thread(python_sum, n), n * (n + 1) // 2), None
     if row == "counter":
         return counter, None
-    if row == "http_gets":
+    if row in ("http_gets", "http_gets_few"):
         import httpx
 
         # No pool limit, as reqwest has none: each concurrent GET may have a connection.
@@ -287,7 +312,7 @@ def python_side(row: str, sizes: Sizes, upstream: str, redis_url: str) -> tuple[
             answer.raise_for_status()
             return answer.text
 
-        return timed_operations(get, sizes.http_gets), client
+        return timed_operations(get, *http_shape(row, sizes)), client
     if row == "redis_incrs":
         import redis.asyncio
 
@@ -343,10 +368,11 @@ def rust_side(row: str, sizes: Sizes, upstream: str) -> Timed:
         return checked(lambda: fa.compute_with_progress(n), n * (n + 1) // 2)
     if row == "counter":
         return counter
-    if row == "http_gets":
+    if row in ("http_gets", "http_gets_few"):
         allowed = [urlsplit(upstream).netloc]
         return timed_operations(
-            lambda: fa.fetch_with_retry(upstream, 0, allowed_hosts=allowed), sizes.http_gets
+            lambda: fa.fetch_with_retry(upstream, 0, allowed_hosts=allowed),
+            *http_shape(row, sizes),
         )
     if row == "redis_incrs":
         on_redis = fa.AsyncCounter()  # FASTAPI_ASYNC_REDIS_URL, set by the parent
@@ -383,7 +409,7 @@ async def measure(
         if closing is not None:
             await closing.aclose()
     result: dict[str, Any] = {"samples_s": [s.seconds for s in samples]}
-    if row.io:
+    if row.operations:
         latencies = [t for s in samples for t in s.latencies_s]
         result["p99_s"] = percentile(latencies, 0.99)
         result["median_s"] = statistics.median(result["samples_s"])

@@ -85,10 +85,11 @@ def test_the_report_has_a_decision_row_per_row_and_a_chart_bar_per_ratio(
     quick_run: tuple[ModuleType, dict[str, Any], Path],
 ) -> None:
     _, results, out = quick_run
+    report = load_bench_module("report")
     table = (out / "results.md").read_text()
     decision = table.split("<!-- ANCHOR: decision -->")[1].split("<!-- ANCHOR_END: decision -->")[0]
     for row in results["rows"]:
-        assert f"| {row['title']} | {row['ratios']['uvloop']:.2f} (" in decision
+        assert f"| {row['title']} | {report.fmt_ratio(row['ratios']['uvloop'])} (" in decision
     served = [line for line in decision.splitlines() if line.startswith("| served by uvicorn")]
     assert len(served) == 3
     svg = ET.parse(out / "chart.svg").getroot()  # well-formed XML
