@@ -269,7 +269,7 @@ bench-contract *STAGES: setup
     # Results go to target/bench/contract.{json,md}; never part of `just test`.
     "{{ bin }}/python" bench/contract.py {{ STAGES }}
 
-# Every row in four columns (pure Python on asyncio and uvloop, step 10, step 12), one run: about 15 minutes (ARGS: --quick, --no-servers, --no-io, --no-cargo)
+# Every row in four columns (pure Python on asyncio and uvloop, steps 10 and 12), one run: about 12 minutes (ARGS: --quick, --no-servers, --no-io, --no-cargo, --report)
 [group('bench')]
 bench *ARGS: _bench-tools
     # Builds both stages itself, into target/bench/stages; results go to target/bench/

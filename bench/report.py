@@ -41,6 +41,19 @@ def verdict(ratio: float) -> str:
     return f"{shown}{TIMES} {'faster' if ratio < 1 else 'slower'}"
 
 
+def fmt_spread(figures: dict[str, Any]) -> str:
+    """A median of seconds and the range of its rounds, ``4.1 ms (3.9 ms to 4.4 ms)`` with
+    an en dash for "to"."""
+    low, high = figures["range"]
+    return f"{fmt_seconds(figures['median'])} ({fmt_seconds(low)}{TO}{fmt_seconds(high)})"
+
+
+def table(caption: str, headers: list[str], numeric: int) -> list[str]:
+    """A caption, then a table head whose last ``numeric`` columns align right."""
+    align = ["---"] * (len(headers) - numeric) + ["---:"] * numeric
+    return [caption, "", f"| {' | '.join(headers)} |", f"| {' | '.join(align)} |"]
+
+
 def anchored(name: str, lines: list[str]) -> list[str]:
     return [f"<!-- ANCHOR: {name} -->", *lines, f"<!-- ANCHOR_END: {name} -->", ""]
 
@@ -77,13 +90,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"{m['wall_time_s'] / 60:.0f} min{quick}.",
     ]
     lines = anchored("machine", machine_line)
-    header = " | ".join(columns[c] for c in others)
-    decision = [
+    decision = table(
         "Time for the same work, over pure Python on asyncio's loop (below 1: faster).",
-        "",
-        f"| Endpoint work | {header} |",
-        "| --- |" + " ---: |" * len(others),
-    ]
+        ["Endpoint work", *(columns[c] for c in others)],
+        len(others),
+    )
     for title, ratios in decision_rows(results):
         cells = [
             f"{fmt_ratio(ratios[c])} ({verdict(ratios[c])})" if c in ratios else "" for c in others
@@ -91,21 +102,18 @@ def markdown(results: dict[str, Any]) -> str:
         decision.append(f"| {title} | {' | '.join(cells)} |")
     lines += anchored("decision", decision)
 
-    all_header = " | ".join(columns.values())
-    in_process = [
+    in_process = table(
         f"Medians over {settings['rounds']} rounds, each a fresh process, the columns' order "
         "alternating; in brackets the range of the rounds.",
-        "",
-        f"| Work | Measured | {all_header} |",
-        "| --- | --- |" + " ---: |" * len(columns),
-    ]
-    io = [
+        ["Work", "Measured", *columns.values()],
+        len(columns),
+    )
+    io = table(
         f"Throughput, median over {settings['rounds']} rounds (range), and the median p99 of "
         "one operation's latency.",
-        "",
-        f"| Work | {all_header} |",
-        "| --- |" + " ---: |" * len(columns),
-    ]
+        ["Work", *columns.values()],
+        len(columns),
+    )
     for row in results["rows"]:
         figures = row["columns"]
         if row["io"]:
@@ -117,11 +125,7 @@ def markdown(results: dict[str, Any]) -> str:
             ]
             io.append(f"| {row['title']} | {' | '.join(cells)} |")
         else:
-            cells = [
-                f"{fmt_seconds(f['median'])} ({fmt_seconds(f['range'][0])}{TO}"
-                f"{fmt_seconds(f['range'][1])})"
-                for f in (figures[c] for c in columns)
-            ]
+            cells = [fmt_spread(figures[c]) for c in columns]
             in_process.append(f"| {row['title']} | {row['measured']} | {' | '.join(cells)} |")
     lines += anchored("in_process", in_process)
     if any(row["io"] for row in results["rows"]):
@@ -130,15 +134,13 @@ def markdown(results: dict[str, Any]) -> str:
     if results["servers"]:
         first = results["servers"][0]
         apps = ["twin", *rust]
-        app_header = " | ".join(first["apps"][a]["label"] for a in apps)
-        table = [
+        served = table(
             f"One worker process each, `wrk -t2 -c{settings['connections']}` on the same cores, "
             f"{settings['rounds']} rounds alternating between the apps; requests per second "
             "(range of the rounds), p99, and in brackets time per request over the twin's.",
-            "",
-            f"| Server | Endpoint | {app_header} |",
-            "| --- | --- |" + " ---: |" * len(apps),
-        ]
+            ["Server", "Endpoint", *(first["apps"][a]["label"] for a in apps)],
+            len(apps),
+        )
         for entry in results["servers"]:
             cells = []
             for app in apps:
@@ -151,17 +153,13 @@ def markdown(results: dict[str, Any]) -> str:
                 if app != "twin":
                     cell += f" ({fmt_ratio(entry['ratios'][app])})"
                 cells.append(cell)
-            table.append(f"| {entry['server_label']} | `{entry['title']}` | {' | '.join(cells)} |")
-        lines += anchored("servers", table)
+            served.append(f"| {entry['server_label']} | `{entry['title']}` | {' | '.join(cells)} |")
+        lines += anchored("servers", served)
 
     bridges = results.get("bridges")
     if bridges:
         library, own = bridges["columns"]
-        cells = [
-            f"{fmt_seconds(f['median'])} ({fmt_seconds(f['range'][0])}{TO}"
-            f"{fmt_seconds(f['range'][1])})"
-            for f in bridges["columns"].values()
-        ]
+        cells = [fmt_spread(f) for f in bridges["columns"].values()]
         lines += anchored(
             "bridges",
             [
@@ -172,7 +170,7 @@ def markdown(results: dict[str, Any]) -> str:
             ],
         )
 
-    sides = ["| Work | Pure Python | Rust |", "| --- | --- | --- |"]
+    sides = table("", ["Work", "Pure Python", "Rust"], 0)[2:]
     for row in results["rows"]:
         labels = row["labels"]
         sides.append(f"| {row['title']} | `{labels['python']}` | `{labels['rust']}` |")
@@ -240,10 +238,11 @@ def chart(results: dict[str, Any]) -> str:
                 f'<line x1="{x(tick):.1f}" y1="{top - 4}" x2="{x(tick):.1f}" y2="{bottom}" '
                 f'stroke="{"#bbb" if major else "#e4e4e4"}"/>'
             )
-            out.append(
-                f'<text x="{x(tick):.1f}" y="{bottom + 16}" text-anchor="middle" '
-                f'fill="{"#333" if major else "#888"}">{tick:g}</text>'
-            )
+            if major or plot_w / span >= 150:  # minor labels only where they fit
+                out.append(
+                    f'<text x="{x(tick):.1f}" y="{bottom + 16}" text-anchor="middle" '
+                    f'fill="{"#333" if major else "#888"}">{tick:g}</text>'
+                )
         decade *= 10
     for row_index, (title, row_ratios) in enumerate(rows):
         y = top + row_index * row_h

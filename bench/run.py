@@ -2,7 +2,7 @@
 
 Run it with ``just bench``, which builds what it needs first::
 
-    just bench              # the full run, about 15 minutes on 2 cores
+    just bench              # the full run, about 12 minutes on 2 cores
     just bench --quick      # every row with tiny sizes and 1-second loads: do not quote it
     just bench --no-servers --no-cargo
     just bench --report     # rewrite results.md and chart.svg from target/bench/results.json

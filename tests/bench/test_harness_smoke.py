@@ -56,6 +56,7 @@ def test_every_row_is_measured_in_every_column_with_positive_numbers(
         assert all(ratio > 0 for ratio in row["ratios"].values())
     # The newest stage has the hand-written bridge: one future through both of its bridges.
     bridges = results["bridges"]
+    assert bridges is not None, "the installed stage has no bridge of its own: `just step NN`"
     assert set(bridges["columns"]) == {"library", "installed"}
     assert bridges["ratio"] > 0
     machine = results["machine"]

@@ -1,4 +1,4 @@
-//! Futures of known shapes, for `bench/run.py` and the tests of step 11 only.
+//! Futures of known shapes, for `bench/workloads.py` and the tests of step 11 only.
 //!
 //! Attached to the extension module as `_probes`, outside the documented API: not in
 //! `__all__`, so `fastapi_async` itself does not re-export it, and not in the stub. Reach
