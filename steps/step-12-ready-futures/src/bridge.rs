@@ -39,7 +39,7 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    bridge(py, future, FirstPoll::OnLoop)
+    bridge(py, future, FirstPollOn::Loop)
 }
 
 /// `future_into_py` for futures whose first poll is long (a large batch): Tokio polls them
@@ -49,10 +49,10 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    bridge(py, future, FirstPoll::OnTokio)
+    bridge(py, future, FirstPollOn::Tokio)
 }
 
-fn bridge<F, T>(py: Python<'_>, future: F, first_poll: FirstPoll) -> PyResult<Bound<'_, PyAny>>
+fn bridge<F, T>(py: Python<'_>, future: F, first_poll: FirstPollOn) -> PyResult<Bound<'_, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
@@ -71,11 +71,11 @@ where
 
 /// Where a bridged future is polled first.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum FirstPoll {
+pub enum FirstPollOn {
     /// At the call, on the loop's thread: a future done at once comes back done.
-    OnLoop,
+    Loop,
     /// On a Tokio worker, as `runtime::future_into_py` does.
-    OnTokio,
+    Tokio,
 }
 // ANCHOR_END: future_into_py
 

@@ -25,20 +25,20 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use super::inbox::{resolve, Finished, Inbox, LoopBridge};
-use super::{count, FirstPoll, OVER_BUDGET, READY_AT_FIRST_POLL, SPAWNED_AT_CALL};
+use super::{count, FirstPollOn, OVER_BUDGET, READY_AT_FIRST_POLL, SPAWNED_AT_CALL};
 
 /// The caller's future, with its output already boxed for the loop (not yet converted).
 type Erased = Pin<Box<dyn Future<Output = Finished> + Send>>;
 
 // ANCHOR: start
-/// Polls `future` once (`FirstPoll::OnLoop`); returns a done `asyncio.Future` if it
+/// Polls `future` once (`FirstPollOn::Loop`); returns a done `asyncio.Future` if it
 /// finished (within the loop's budget), else a pending one that the loop's bridge resolves.
 pub fn start<'py, F, T>(
     event_loop: &Bound<'py, PyAny>,
     bridge: Bound<'py, LoopBridge>,
     runtime: &Handle,
     future: F,
-    first_poll: FirstPoll,
+    first_poll: FirstPollOn,
 ) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
@@ -48,7 +48,7 @@ where
     let bridged = bridge.get();
     let key = bridged.next_key();
     let task = Task::new(Arc::clone(bridged.inbox()), key, runtime);
-    if first_poll == FirstPoll::OnTokio {
+    if first_poll == FirstPollOn::Tokio {
         let py_future = wait_in(event_loop, bridged, Arc::clone(&task))?;
         count(&SPAWNED_AT_CALL);
         let spawned = task.spawn(erase(future));
