@@ -73,12 +73,8 @@ def python_columns() -> list[Column]:
     ]
 
 
-def has_bridge(stage: str) -> bool:
-    return (stages.stage_dir(stage) / "src/bridge.rs").exists()
-
-
 def stage_label(stage: str) -> str:
-    if has_bridge(stage):
+    if stages.has_bridge(stage):
         return f"step {stage}, hand-written bridge"
     return f"step {stage}, pyo3-async-runtimes"
 
@@ -117,7 +113,7 @@ def measure(
 def bridge_columns(columns: list[Column]) -> list[Column]:
     """For the bridge-against-bridge row: the hand-written bridge's stage, through its own
     bridge (``rust``) and through pyo3-async-runtimes in the same build (``library``)."""
-    bridged = [c for c in columns if c.side == "rust" and has_bridge(c.stage)]
+    bridged = [c for c in columns if c.side == "rust" and stages.has_bridge(c.stage)]
     if not bridged:
         return []
     own = bridged[-1]
@@ -164,10 +160,11 @@ def run_rows(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Every row in every column; and the bridge-against-bridge row, when a stage has one."""
     per_round: Rounds = {}
+    bridged = bridge_columns(columns)
     for round_ in range(args.rounds):
         order = columns if round_ % 2 == 0 else columns[::-1]
         for row in rows:
-            for column in bridge_columns(columns) if row.bridges else order:
+            for column in bridged if row.bridges else order:
                 progress.show(f"round {round_ + 1}/{args.rounds}: {row.title}, {column.label}")
                 sample = measure(row, column, args.quick, upstream, redis_url)
                 per_round.setdefault((row.id, column.id), []).append(sample)
@@ -203,7 +200,6 @@ def run_rows(
             if c.id != "asyncio"
         }
         results.append(entry)
-    bridged = bridge_columns(columns)
     bridges = [bridges_entry(r, per_round, columns) for r in rows if r.bridges and bridged]
     return results, (bridges[0] if bridges else None)
 

@@ -29,9 +29,14 @@ def all_stages() -> list[str]:
     return [d.name.split("-")[1] for d in sorted(STEPS_DIR.glob("step-[0-9][0-9]-*"))]
 
 
+def has_bridge(stage: str) -> bool:
+    """Whether stage ``stage`` has a bridge of its own (steps 11 on) instead of the library."""
+    return (stage_dir(stage) / "src/bridge.rs").exists()
+
+
 def app_stage() -> str:
     """The newest stage on pyo3-async-runtimes (no bridge of its own): what `just app` serves."""
-    return [s for s in all_stages() if not (stage_dir(s) / "src/bridge.rs").exists()][-1]
+    return [s for s in all_stages() if not has_bridge(s)][-1]
 
 
 def newest_stage() -> str:
